@@ -1,0 +1,151 @@
+"""The embedded server's WSGI front: routes a request to the harness controls, the
+Cognito Identity handler, the managed-login emulator, the verification pages, or moto.
+
+Paths (all on one 127.0.0.1 port):
+  GET  /_harness/clock            {"now": <epoch s>, "offset": <s>}
+  POST /_harness/clock            body {"advance": <seconds>} moves the clock forward
+  GET  /_harness/info             the serve JSON line (without the admin secret key)
+  GET  /<pool_id>/.well-known/jwks.json, /openid-configuration   the pool's own keys
+  GET  /verify/<page>.html, /verify/config.json                 the narrative's pages
+  /oauth2/*, /login, /logout, /mfa ...                            managed-login emulator
+  anything else                                                   moto (IDP, Identity, STS, S3, IAM)
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import mimetypes
+import re
+from importlib import resources
+from typing import Callable
+
+from moto.cognitoidp.models import cognitoidp_backends
+from moto.core import DEFAULT_ACCOUNT_ID
+
+from ..clock import CLOCK
+from . import identity
+
+_WELL_KNOWN = re.compile(r"^/([\w-]+_[0-9A-Za-z]+)/\.well-known/(jwks\.json|openid-configuration)$")
+_VERIFY = re.compile(r"^/verify/([\w.-]+\.(?:html|js|css))$")
+SECURITY_HEADERS = [
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "no-referrer"),
+    ("Cache-Control", "no-store"),
+]
+
+
+def json_response(start_response, status: int, payload, extra_headers=()) -> list[bytes]:
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    reason = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed"}.get(status, "")
+    headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body))),
+               ("Access-Control-Allow-Origin", "*"), *SECURITY_HEADERS, *extra_headers]
+    start_response(f"{status} {reason}", headers)
+    return [body]
+
+
+def _read_body(environ) -> bytes:
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = environ["wsgi.input"].read(length) if length else b""
+    environ["wsgi.input"] = io.BytesIO(body)  # leave it readable for whoever is next
+    return body
+
+
+class HarnessApp:
+    def __init__(self, moto_app: Callable, info: Callable[[], dict], managed_login: Callable | None = None):
+        self.moto_app = moto_app
+        self.info = info
+        self.managed_login = managed_login
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        method = environ.get("REQUEST_METHOD", "GET")
+        if path.startswith("/_harness/"):
+            return self._control(path, method, environ, start_response)
+        match = _WELL_KNOWN.match(path)
+        if match and method == "GET":
+            return self._well_known(match.group(1), match.group(2), environ, start_response)
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if target.startswith("AWSCognitoIdentityService.") and target.split(".", 1)[1] in identity.HANDLED:
+            return self._identity(target.split(".", 1)[1], environ, start_response)
+        match = _VERIFY.match(path)
+        if (match or path == "/verify/config.json") and method == "GET":
+            return self._verify_page(match.group(1) if match else "config.json", start_response)
+        if self.managed_login is not None and self.managed_login.handles(path):
+            return self.managed_login(environ, start_response)
+        return self.moto_app(environ, start_response)
+
+    # --- harness controls ----------------------------------------------------------------
+
+    def _control(self, path, method, environ, start_response):
+        if path == "/_harness/clock":
+            if method == "POST":
+                try:
+                    seconds = float(json.loads(_read_body(environ) or b"{}").get("advance", 0))
+                    CLOCK.advance(seconds)
+                except (ValueError, TypeError, AttributeError) as err:
+                    return json_response(start_response, 400, {"error": f"body must be {{\"advance\": <seconds >= 0>}}: {err}"})
+            elif method != "GET":
+                return json_response(start_response, 405, {"error": "GET or POST"})
+            return json_response(start_response, 200, {"now": CLOCK.now(), "offset": CLOCK.offset})
+        if path == "/_harness/info" and method == "GET":
+            public = {k: v for k, v in self.info().items() if k != "admin_secret_access_key"}
+            return json_response(start_response, 200, public)
+        return json_response(start_response, 404, {"error": f"unknown harness control {path}"})
+
+    # --- per-pool keys -------------------------------------------------------------------
+
+    def _well_known(self, pool_id, doc, environ, start_response):
+        pool = None
+        for _, _, backend in cognitoidp_backends.iter_backends():
+            pool = backend.user_pools.get(pool_id) or pool
+        if pool is None:
+            return json_response(start_response, 404, {"__type": "ResourceNotFoundException",
+                                                        "message": f"User pool {pool_id} does not exist."})
+        if doc == "jwks.json":
+            return json_response(start_response, 200, pool.public_jwks())
+        base = f"http://{environ.get('HTTP_HOST', '127.0.0.1')}"
+        return json_response(start_response, 200, {
+            "issuer": pool.issuer,
+            "jwks_uri": f"{base}/{pool_id}/.well-known/jwks.json",
+            "authorization_endpoint": f"{base}/oauth2/authorize",
+            "token_endpoint": f"{base}/oauth2/token",
+            "userinfo_endpoint": f"{base}/oauth2/userInfo",
+            "revocation_endpoint": f"{base}/oauth2/revoke",
+            "end_session_endpoint": f"{base}/logout",
+            "response_types_supported": ["code"],
+            "scopes_supported": ["openid", "email", "phone", "profile"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "code_challenge_methods_supported": ["S256", "plain"],
+        })
+
+    # --- identity pools ------------------------------------------------------------------
+
+    def _identity(self, operation, environ, start_response):
+        try:
+            body = json.loads(_read_body(environ) or b"{}")
+            account = self.info().get("account_id", DEFAULT_ACCOUNT_ID)
+            return json_response(start_response, 200, identity.handle(operation, body, account))
+        except identity.IdentityError as err:
+            return json_response(start_response, err.status, identity.error_body(err))
+        except ValueError:
+            return json_response(start_response, 400, {"__type": "SerializationException", "message": "body is not JSON"})
+
+    # --- verification pages --------------------------------------------------------------
+
+    def _verify_page(self, name, start_response):
+        if name == "config.json":
+            info = self.info()
+            keys = ("endpoint_url", "region", "user_pool_id", "client_id", "identity_pool_id",
+                    "managed_login_url", "callback_url")
+            return json_response(start_response, 200, {k: info.get(k) for k in keys})
+        try:
+            data = resources.files("cognito_harness.web").joinpath(name).read_bytes()
+        except (FileNotFoundError, OSError):
+            return json_response(start_response, 404, {"error": f"no page {name}"})
+        ctype = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        start_response("200 OK", [("Content-Type", f"{ctype}; charset=utf-8"), ("Content-Length", str(len(data))),
+                                  ("Content-Security-Policy", "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'"),
+                                  ("X-Frame-Options", "DENY"), *SECURITY_HEADERS])
+        return [data]

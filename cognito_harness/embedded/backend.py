@@ -1,0 +1,474 @@
+"""moto's Cognito IDP backend with Cognito's rules (rules.py) wired in.
+
+Every route (InitiateAuth, AdminInitiateAuth, RespondToAuthChallenge, the managed-login
+emulator) ends in these methods, so the rules hold on every path. Time is read from
+`cognito_harness.clock.CLOCK`. State lives on moto's own objects, so moto's reset wipes it.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from typing import Any
+
+from joserfc import jwk, jwt
+from moto.cognitoidp import models as moto_models
+from moto.cognitoidp.exceptions import (
+    InvalidParameterException,
+    NotAuthorizedError,
+    ResourceNotFoundError,
+    UserNotFoundError,
+)
+from moto.cognitoidp.utils import check_secret_hash
+
+from ..clock import CLOCK
+from . import rules
+from .rules import AuthSession, SoftwareToken
+
+
+def software_token(user) -> SoftwareToken:
+    token = getattr(user, "software_token", None)
+    if token is None:
+        token = user.software_token = SoftwareToken()
+    return token
+
+
+class FaithfulUser(moto_models.CognitoIdpUser):
+    """admin-get-user shows MFA fields only for a user who has MFA (seed log, Check 2)."""
+
+    def to_json(self, extended: bool = False, attributes_key: str = "Attributes",
+                attributes_to_get: list[str] | None = None) -> dict[str, Any]:
+        data = super().to_json(extended, attributes_key, attributes_to_get)
+        if extended:
+            token = software_token(self)
+            settings = ["SOFTWARE_TOKEN_MFA"] if token.enabled and token.verified_secret else []
+            data.pop("MFAOptions", None)
+            data.pop("UserMFASettingList", None)
+            data.pop("PreferredMfaSetting", None)
+            if settings:
+                data["UserMFASettingList"] = settings
+                if token.preferred:
+                    data["PreferredMfaSetting"] = "SOFTWARE_TOKEN_MFA"
+        return data
+
+
+FaithfulUser.__module__ = "moto.cognitoidp.models"
+
+
+class FaithfulUserPool(moto_models.CognitoIdpUserPool):
+    """Per-pool signing key; token claims, lifetimes and times as Cognito issues them."""
+
+    def __init__(self, account_id: str, region: str, name: str, extended_config: dict[str, Any]):
+        super().__init__(account_id, region, name, extended_config)
+        self.json_web_key = jwk.RSAKey.generate_key(
+            2048, parameters={"kid": str(uuid.uuid4()), "alg": "RS256", "use": "sig"}, private=True
+        )
+        self.refresh_meta: dict[str, dict[str, Any]] = {}
+        self.access_token_exp: dict[str, int] = {}  # kept after sign-out: "revoked", not "invalid"
+
+    @property
+    def issuer(self) -> str:
+        return f"https://cognito-idp.{self.region}.amazonaws.com/{self.id}"
+
+    def public_jwks(self) -> dict[str, Any]:
+        return {"keys": [self.json_web_key.as_dict(private=False)]}
+
+    def _sign(self, payload: dict[str, Any]) -> str:
+        header = {"kid": self.json_web_key.kid, "alg": "RS256"}
+        return jwt.encode(header, payload, self.json_web_key)
+
+    def _client(self, client_id: str):
+        return self.clients.get(client_id)
+
+    def _base_claims(self, client_id: str, user, token_use: str, origin_jti: str,
+                     auth_time: int, lifetime: int) -> dict[str, Any]:
+        now = int(CLOCK.now())
+        return {
+            "sub": user.id,
+            "iss": self.issuer,
+            "token_use": token_use,
+            "auth_time": auth_time,
+            "iat": now,
+            "exp": now + lifetime,
+            "jti": str(uuid.uuid4()),
+            "origin_jti": origin_jti,
+            "event_id": str(uuid.uuid4()),
+        }
+
+    def create_id_token(self, client_id: str, username: str, origin_jti: str,
+                        auth_time: int | None = None) -> tuple[str, int]:
+        user = self._get_user(username)
+        lifetime = rules.token_validity_seconds(self._client(client_id), "id")
+        claims = self._base_claims(client_id, user, "id", origin_jti,
+                                   auth_time or int(CLOCK.now()), lifetime)
+        claims["aud"] = client_id
+        claims["cognito:username"] = user.username
+        claims.update(rules.id_token_user_claims(user))
+        for attr in user.attributes:
+            if attr["Name"].startswith("custom:"):
+                claims[attr["Name"]] = attr["Value"]
+        if user.groups:
+            claims["cognito:groups"] = sorted(g.group_name for g in user.groups)
+        token = self._sign(claims)
+        self.id_tokens[token] = (client_id, user.username)
+        return token, lifetime
+
+    def create_access_token(self, client_id: str, username: str, origin_jti: str,
+                            auth_time: int | None = None,
+                            scope: str = "aws.cognito.signin.user.admin") -> tuple[str, int]:
+        user = self._get_user(username)
+        lifetime = rules.token_validity_seconds(self._client(client_id), "access")
+        claims = self._base_claims(client_id, user, "access", origin_jti,
+                                   auth_time or int(CLOCK.now()), lifetime)
+        claims["client_id"] = client_id
+        claims["scope"] = scope
+        claims["username"] = user.username
+        if user.groups:
+            claims["cognito:groups"] = sorted(g.group_name for g in user.groups)
+        token = self._sign(claims)
+        self.access_tokens[token] = (client_id, user.username)
+        self.access_token_exp[token] = claims["exp"]
+        return token, lifetime
+
+    def create_refresh_token(self, client_id: str, username: str,
+                             scope: str = "aws.cognito.signin.user.admin") -> tuple[str, str]:
+        user = self._get_user(username)
+        token = "eyJ" + secrets.token_urlsafe(96)  # opaque, as Cognito's are to clients
+        origin_jti = str(uuid.uuid4())
+        self.refresh_tokens[token] = (client_id, user.username, origin_jti)
+        now = CLOCK.now()
+        self.refresh_meta[token] = {
+            "expires_at": now + rules.token_validity_seconds(self._client(client_id), "refresh"),
+            "auth_time": int(now),
+            "scope": scope,
+        }
+        return token, origin_jti
+
+    def create_tokens_from_refresh_token(self, refresh_token: str) -> tuple[str, str, int]:
+        record = self.refresh_tokens.get(refresh_token)
+        if record is None:
+            raise NotAuthorizedError("Refresh Token has been revoked")
+        client_id, username, origin_jti = record
+        meta = self.refresh_meta.get(refresh_token, {})
+        auth_time = int(meta.get("auth_time", CLOCK.now()))
+        scope = meta.get("scope", "aws.cognito.signin.user.admin")
+        access, expires_in = self.create_access_token(client_id, username, origin_jti, auth_time, scope)
+        id_token, _ = self.create_id_token(client_id, username, origin_jti, auth_time)
+        return access, id_token, expires_in
+
+
+FaithfulUserPool.__module__ = "moto.cognitoidp.models"
+
+
+class FaithfulCognitoIdpBackend(moto_models.CognitoIdpBackend):
+    def __init__(self, region_name: str, account_id: str):
+        super().__init__(region_name, account_id)
+        self.auth_sessions: dict[str, AuthSession] = {}
+
+    # --- pools and clients ---------------------------------------------------------------
+
+    def create_user_pool(self, name: str, extended_config: dict[str, Any]):
+        pool = FaithfulUserPool(self.account_id, self.region_name, name, extended_config)
+        self.user_pools[pool.id] = pool
+        return pool
+
+    def get_user_pool_mfa_config(self, user_pool_id: str) -> dict[str, Any]:
+        """Only the parts that are set, as Cognito answers: {"MfaConfiguration": "OFF"}."""
+        pool = self.describe_user_pool(user_pool_id)
+        result: dict[str, Any] = {"MfaConfiguration": pool.mfa_config}
+        if pool.sms_mfa_config:
+            result["SmsMfaConfiguration"] = pool.sms_mfa_config
+        if pool.token_mfa_config:
+            result["SoftwareTokenMfaConfiguration"] = pool.token_mfa_config
+        return result
+
+    def find_client(self, client_id: str):
+        for pool in self.user_pools.values():
+            if client_id in pool.clients:
+                return pool, pool.clients[client_id]
+        raise ResourceNotFoundError(client_id)
+
+    # --- helpers -------------------------------------------------------------------------
+
+    def _find_user(self, pool, username: str | None):
+        if not username:
+            return None
+        return pool._get_user(username)
+
+    def _new_session(self, pool, client, user, challenge: str) -> str:
+        token = secrets.token_urlsafe(192)
+        self.auth_sessions[token] = AuthSession(
+            pool_id=pool.id, client_id=client.id, username=user.username, challenge=challenge,
+            expires_at=rules.auth_session_expiry(client, CLOCK.now()),
+        )
+        # moto routes session-carrying calls by looking in `sessions`
+        self.sessions[token] = (user.username, pool)
+        return token
+
+    def _end_session(self, token: str) -> None:
+        self.auth_sessions.pop(token, None)
+        self.sessions.pop(token, None)
+
+    def _challenge(self, pool, client, user, challenge: str) -> dict[str, Any]:
+        return {
+            "ChallengeName": challenge,
+            "ChallengeParameters": rules.challenge_parameters(challenge, user),
+            "Session": self._new_session(pool, client, user, challenge),
+        }
+
+    def issue_tokens(self, pool, client, username: str, with_refresh: bool = True,
+                     scope: str = "aws.cognito.signin.user.admin") -> dict[str, Any]:
+        refresh, origin_jti = pool.create_refresh_token(client.id, username, scope)
+        access, id_token, expires_in = pool.create_tokens_from_refresh_token(refresh)
+        result = {"AccessToken": access, "ExpiresIn": expires_in, "TokenType": "Bearer",
+                  "IdToken": id_token}
+        if with_refresh:
+            result["RefreshToken"] = refresh
+        return {"ChallengeParameters": {}, "AuthenticationResult": result}
+
+    def _check_secret_hash(self, client, username: str, params: dict[str, str]) -> None:
+        if client.generate_secret and not check_secret_hash(
+            client.secret, client.id, username, params.get("SECRET_HASH")
+        ):
+            raise NotAuthorizedError(f"Client {client.id} is configured with secret but SECRET_HASH was not received")
+
+    def user_for_access_token(self, access_token: str):
+        """GetUser, AssociateSoftwareToken, ... : the token must be live and unrevoked."""
+        for pool in self.user_pools.values():
+            if access_token in pool.access_tokens:
+                if CLOCK.now() >= pool.access_token_exp.get(access_token, float("inf")):
+                    raise NotAuthorizedError(rules.MSG_ACCESS_TOKEN_EXPIRED)
+                _, username = pool.access_tokens[access_token]
+                user = pool._get_user(username)
+                if user is None or not user.enabled:
+                    raise NotAuthorizedError("User is disabled.")
+                return pool, user
+            if access_token in pool.access_token_exp:
+                raise NotAuthorizedError(rules.MSG_ACCESS_TOKEN_REVOKED)
+        raise NotAuthorizedError(rules.MSG_ACCESS_TOKEN_INVALID)
+
+    def get_user(self, access_token: str):
+        return self.user_for_access_token(access_token)[1]
+
+    # --- sign-in -------------------------------------------------------------------------
+
+    def _password_sign_in(self, pool, client, params: dict[str, str]) -> dict[str, Any]:
+        username = params.get("USERNAME")
+        if not username:
+            raise InvalidParameterException("Missing required parameter USERNAME")
+        user = self._find_user(pool, username)
+        if user is None:
+            raise rules.unknown_user_error(client)
+        self._check_secret_hash(client, username, params)
+        rules.check_password_sign_in(user, params.get("PASSWORD", ""))
+        if str(user.status.value if hasattr(user.status, "value") else user.status) in (
+            "FORCE_CHANGE_PASSWORD", "RESET_REQUIRED"
+        ):
+            out = self._challenge(pool, client, user, "NEW_PASSWORD_REQUIRED")
+            out["ChallengeParameters"]["requiredAttributes"] = "[]"
+            out["ChallengeParameters"]["userAttributes"] = "{}"
+            return out
+        return self._after_first_factor(pool, client, user)
+
+    def _after_first_factor(self, pool, client, user) -> dict[str, Any]:
+        challenge = rules.mfa_challenge_for(pool, software_token(user))
+        if challenge:
+            return self._challenge(pool, client, user, challenge)
+        return self.issue_tokens(pool, client, user.username)
+
+    def _refresh_sign_in(self, pool, client, params: dict[str, str]) -> dict[str, Any]:
+        token = params.get("REFRESH_TOKEN")
+        if not token:
+            raise InvalidParameterException("Missing required parameter REFRESH_TOKEN")
+        if token not in pool.refresh_tokens:
+            raise NotAuthorizedError("Invalid Refresh Token")
+        record = pool.refresh_tokens[token]
+        if record is None:
+            raise NotAuthorizedError("Refresh Token has been revoked")
+        token_client, username, _ = record
+        if token_client != client.id:
+            raise NotAuthorizedError("Invalid Refresh Token")
+        if CLOCK.now() >= pool.refresh_meta.get(token, {}).get("expires_at", float("inf")):
+            raise NotAuthorizedError("Refresh Token has expired")
+        self._check_secret_hash(client, params.get("USERNAME") or username, params)
+        access, id_token, expires_in = pool.create_tokens_from_refresh_token(token)
+        return {"ChallengeParameters": {}, "AuthenticationResult": {
+            "AccessToken": access, "ExpiresIn": expires_in, "TokenType": "Bearer", "IdToken": id_token}}
+
+    def initiate_auth(self, client_id: str, auth_flow: str, auth_parameters: dict[str, str],
+                      via_managed_login: bool = False) -> dict[str, Any]:
+        pool, client = self.find_client(client_id)
+        return self._initiate(pool, client, auth_flow, auth_parameters or {},
+                              admin=False, check_flow=not via_managed_login)
+
+    def admin_initiate_auth(self, user_pool_id: str, client_id: str, auth_flow: str,
+                            auth_parameters: dict[str, str]) -> dict[str, Any]:
+        pool = self.describe_user_pool(user_pool_id)
+        client = pool.clients.get(client_id)
+        if client is None:
+            raise ResourceNotFoundError(client_id)
+        return self._initiate(pool, client, auth_flow, auth_parameters or {}, admin=True)
+
+    _USER_FLOWS = {"USER_PASSWORD_AUTH", "USER_SRP_AUTH", "REFRESH_TOKEN_AUTH", "REFRESH_TOKEN", "CUSTOM_AUTH"}
+    _ADMIN_FLOWS = {"ADMIN_USER_PASSWORD_AUTH", "ADMIN_NO_SRP_AUTH", "REFRESH_TOKEN_AUTH", "REFRESH_TOKEN",
+                    "CUSTOM_AUTH", "USER_SRP_AUTH"}
+
+    def _initiate(self, pool, client, flow: str, params: dict[str, str], admin: bool,
+                  check_flow: bool = True) -> dict[str, Any]:
+        valid = self._ADMIN_FLOWS if admin else self._USER_FLOWS
+        if flow not in valid:
+            raise InvalidParameterException(
+                f"1 validation error detected: Value '{flow}' at 'authFlow' failed to satisfy "
+                f"constraint: Member must satisfy enum value set: {sorted(valid)}")
+        if check_flow:
+            rules.require_auth_flow_enabled(client, flow, admin)
+        if flow in ("REFRESH_TOKEN_AUTH", "REFRESH_TOKEN"):
+            return self._refresh_sign_in(pool, client, params)
+        if flow in ("USER_SRP_AUTH", "CUSTOM_AUTH"):
+            raise InvalidParameterException(
+                f"{flow} is not emulated by the embedded target of cognito-mfa-harness "
+                "(its password proof cannot fail here); run SRP/custom specs against a real pool")
+        return self._password_sign_in(pool, client, params)
+
+    # --- challenges ----------------------------------------------------------------------
+
+    def admin_respond_to_auth_challenge(self, session: str, client_id: str, challenge_name: str,
+                                        challenge_responses: dict[str, str]) -> dict[str, Any]:
+        return self.respond_to_auth_challenge(session, client_id, challenge_name, challenge_responses)
+
+    def respond_to_auth_challenge(self, session: str, client_id: str, challenge_name: str,
+                                  challenge_responses: dict[str, str]) -> dict[str, Any]:
+        responses = challenge_responses or {}
+        pool, client = self.find_client(client_id)
+        state = self.auth_sessions.get(session or "")
+        if state is not None and state.pool_id != pool.id:
+            state = None
+        user = self._find_user(pool, responses.get("USERNAME"))
+        if user is None and state is not None and not responses.get("USERNAME"):
+            raise InvalidParameterException("Missing required parameter USERNAME")
+        if user is None and state is not None:
+            raise rules.unknown_user_error(client)
+        try:
+            rules.require_session_usable(state, client.id, challenge_name, user, CLOCK.now())
+        except NotAuthorizedError:
+            if state is not None and CLOCK.now() >= state.expires_at:
+                self._end_session(session)
+            raise
+        self._check_secret_hash(client, responses.get("USERNAME", ""), responses)
+        if challenge_name == "SOFTWARE_TOKEN_MFA":
+            return self._answer_software_token(pool, client, user, session, state, responses)
+        if challenge_name == "NEW_PASSWORD_REQUIRED":
+            return self._answer_new_password(pool, client, user, session, responses)
+        if challenge_name == "MFA_SETUP":
+            if not state.mfa_setup_verified:
+                raise InvalidParameterException("Software token MFA has not been verified for this session")
+            self._end_session(session)
+            return self.issue_tokens(pool, client, user.username)
+        raise InvalidParameterException(f"Unsupported challenge {challenge_name}")
+
+    def _answer_software_token(self, pool, client, user, session, state, responses) -> dict[str, Any]:
+        code = responses.get("SOFTWARE_TOKEN_MFA_CODE")
+        if not code:
+            raise InvalidParameterException("Missing required parameter SOFTWARE_TOKEN_MFA_CODE")
+        try:
+            rules.check_sign_in_code(software_token(user), code, CLOCK.now())
+        except moto_models.CodeMismatchException:
+            if rules.wrong_code_ends_session(state):
+                self._end_session(session)
+            raise
+        self._end_session(session)
+        return self.issue_tokens(pool, client, user.username)
+
+    def _answer_new_password(self, pool, client, user, session, responses) -> dict[str, Any]:
+        new_password = responses.get("NEW_PASSWORD")
+        if not new_password:
+            raise InvalidParameterException("Missing required parameter NEW_PASSWORD")
+        self._validate_password(pool.id, new_password)
+        user.password = new_password
+        user.status = moto_models.UserStatus.CONFIRMED
+        self._end_session(session)
+        return self._after_first_factor(pool, client, user)
+
+    # --- software token enrolment --------------------------------------------------------
+
+    def _enrolling_user(self, access_token: str | None, session: str | None):
+        if session:
+            state = self.auth_sessions.get(session)
+            if state is None or state.challenge != "MFA_SETUP":
+                raise NotAuthorizedError(rules.MSG_SESSION_INVALID)
+            if CLOCK.now() >= state.expires_at:
+                self._end_session(session)
+                raise NotAuthorizedError(rules.MSG_SESSION_EXPIRED)
+            pool = self.user_pools[state.pool_id]
+            return pool, pool._get_user(state.username), state
+        pool, user = self.user_for_access_token(access_token or "")
+        return pool, user, None
+
+    def _rotate_session(self, session: str, state: AuthSession) -> str:
+        """Enrolment calls made with a Session hand back a new Session (API reference)."""
+        self.auth_sessions.pop(session, None)
+        self.sessions.pop(session, None)
+        token = secrets.token_urlsafe(192)
+        self.auth_sessions[token] = state
+        self.sessions[token] = (state.username, self.user_pools[state.pool_id])
+        return token
+
+    def associate_software_token(self, access_token: str, session: str) -> dict[str, str]:
+        pool, user, state = self._enrolling_user(access_token, session)
+        rules.require_pool_software_token_enabled(pool)
+        token = software_token(user)
+        token.pending_secret = rules.new_software_token_secret()
+        result = {"SecretCode": token.pending_secret}
+        if state is not None:
+            result["Session"] = self._rotate_session(session, state)
+        return result
+
+    def verify_software_token(self, access_token: str, session: str, user_code: str,
+                              friendly_device_name: str) -> dict[str, str]:
+        pool, user, state = self._enrolling_user(access_token, session)
+        rules.require_pool_software_token_enabled(pool)
+        token = software_token(user)
+        if not token.pending_secret:
+            raise rules.EnableSoftwareTokenMFAException()
+        step = rules.check_verify_code(token, user_code or "", CLOCK.now())
+        token.verified_secret, token.pending_secret = token.pending_secret, None
+        token.last_used_step = step if rules.CHOICES.verify_code_counts_as_used else -1
+        user.token_verified = True
+        result = {"Status": "SUCCESS"}
+        if state is not None:
+            state.mfa_setup_verified = True
+            # In a required pool, a verified set-up turns the factor on.
+            token.enabled = True
+            result["Session"] = self._rotate_session(session, state)
+        return result
+
+    def set_user_mfa_preference(self, access_token: str, software_token_mfa_settings: dict[str, bool],
+                                sms_mfa_settings: dict[str, bool]) -> None:
+        pool, user = self.user_for_access_token(access_token)
+        self._set_preference(pool, user, software_token_mfa_settings, sms_mfa_settings)
+
+    def admin_set_user_mfa_preference(self, user_pool_id: str, username: str,
+                                      software_token_mfa_settings: dict[str, bool],
+                                      sms_mfa_settings: dict[str, bool]) -> None:
+        pool = self.describe_user_pool(user_pool_id)
+        user = pool._get_user(username)
+        if user is None:
+            raise UserNotFoundError(rules.MSG_USER_NOT_FOUND)
+        self._set_preference(pool, user, software_token_mfa_settings, sms_mfa_settings)
+
+    def _set_preference(self, pool, user, totp: dict[str, bool] | None, sms: dict[str, bool] | None) -> None:
+        token = software_token(user)
+        if totp:
+            if totp.get("Enabled") or totp.get("PreferredMfa"):
+                rules.require_pool_software_token_enabled(pool)
+                rules.require_verified_token_for_preference(token)
+            token.enabled = bool(totp.get("Enabled"))
+            token.preferred = bool(totp.get("PreferredMfa")) and token.enabled
+            user.software_token_mfa_enabled = token.enabled
+            user.preferred_mfa_setting = "SOFTWARE_TOKEN_MFA" if token.preferred else ""
+        if sms and (sms.get("Enabled") or sms.get("PreferredMfa")):
+            raise InvalidParameterException("User does not have delivery config set to turn on SMS_MFA")
+
+
+# moto finds a backend's URL module next to the class's module: keep moto's.
+FaithfulCognitoIdpBackend.__module__ = "moto.cognitoidp.models"

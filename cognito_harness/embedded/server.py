@@ -1,0 +1,142 @@
+"""The embedded target: one HTTP endpoint on 127.0.0.1 that answers Cognito IDP,
+Cognito Identity, STS, IAM and S3 (moto + the fidelity layer), the managed-login
+emulator and the harness controls; provisioned with the narrative's starting world.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.iam.models import iam_backends
+from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from werkzeug.serving import make_server
+
+from ..clock import CLOCK
+from ..config import Config
+from . import install, rules
+from .app import HarnessApp
+
+ADMIN_USER = "cognito-harness-admin"
+
+
+@dataclass
+class ServerInfo:
+    endpoint_url: str
+    region: str
+    user_pool_id: str = ""
+    client_id: str = ""
+    identity_pool_id: str = ""
+    bucket: str = ""
+    managed_login_url: str = ""
+    callback_url: str = ""
+    account_id: str = DEFAULT_ACCOUNT_ID
+    admin_access_key_id: str = ""
+    admin_secret_access_key: str = ""
+    authenticated_role_arn: str = ""
+    login_style: str = "classic"
+    clock_url: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        data = {k: v for k, v in self.__dict__.items() if k != "extra"}
+        data.update(self.extra)
+        return data
+
+
+class _HarnessMotoServer(ThreadedMotoServer):
+    """moto's threaded server with the harness's WSGI front (see app.py)."""
+
+    def __init__(self, host: str, port: int, front_factory):
+        super().__init__(ip_address=host, port=port, verbose=False)
+        self._front_factory = front_factory
+
+    def _server_entry(self) -> None:
+        app = self._front_factory(DomainDispatcherApplication(create_backend_app))
+        self._server = make_server(self._ip_address, self._port, app, True,
+                                   request_handler=_QuietHandler)
+        self._server_ready_event.set()
+        self._server.serve_forever()
+
+
+class _QuietHandler(MotoRequestHandler):
+    """No access log: request lines carry codes, states and tokens in query strings."""
+
+    def log_request(self, *args, **kwargs) -> None:
+        pass
+
+
+class EmbeddedServer:
+    def __init__(self, config: Config, port: int | None = None, host: str = "127.0.0.1"):
+        self.config = config
+        self.host = host
+        self.port = config.embedded.port if port is None else port
+        self._server: _HarnessMotoServer | None = None
+        self.info: ServerInfo | None = None
+        self.start_seconds = 0.0
+
+    def _make_front(self, moto_app):
+        managed_login = None
+        try:
+            from ..managed_login import create_app  # the emulator (issue 3)
+        except ImportError:
+            create_app = None
+        if create_app is not None:
+            managed_login = create_app(self._info_dict, login_style=self.config.embedded.login_style)
+        return HarnessApp(moto_app, self._info_dict, managed_login)
+
+    def _info_dict(self) -> dict:
+        return self.info.as_dict() if self.info else {}
+
+    def start(self) -> ServerInfo:
+        started = time.perf_counter()
+        emb = self.config.embedded
+        install.install(rules.Choices(**vars(emb.undocumented)), enforce_iam=False)
+        CLOCK.reset()
+        self._server = _HarnessMotoServer(self.host, self.port, self._make_front)
+        self._server.start()
+        host, port = self._server.get_host_and_port()
+        endpoint = f"http://{host}:{port}"
+        key_id, secret = _create_admin_identity()
+        self.info = ServerInfo(endpoint_url=endpoint, region=emb.region, admin_access_key_id=key_id,
+                               admin_secret_access_key=secret, managed_login_url=endpoint,
+                               login_style=emb.login_style, clock_url=f"{endpoint}/_harness/clock")
+        install.set_iam_enforcement(emb.enforce_iam)
+        from .provision import provision_world
+        provision_world(self.config, self.info)
+        self.start_seconds = time.perf_counter() - started
+        return self.info
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+        install.set_iam_enforcement(False)
+
+    def __enter__(self) -> ServerInfo:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def _create_admin_identity() -> tuple[str, str]:
+    """An IAM user with an all-actions policy: the key pair admin calls are signed with."""
+    iam = iam_backends[DEFAULT_ACCOUNT_ID]["aws"]
+    if ADMIN_USER not in iam.users:
+        iam.create_user(region_name="us-east-1", user_name=ADMIN_USER)
+        iam.put_user_policy(ADMIN_USER, "harness-admin", json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+        }))
+    for old in iam.list_access_keys(ADMIN_USER)[:-1]:  # IAM allows two keys per user
+        iam.delete_access_key(old.access_key_id, ADMIN_USER)
+    key = iam.create_access_key(ADMIN_USER)
+    return key.access_key_id, key.secret_access_key
