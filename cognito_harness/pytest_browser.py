@@ -64,7 +64,9 @@ class BrowserInfo:
 def _format_seconds(values: list[float]) -> str:
     if len(values) == 1:
         return f"{values[0]:.2f} s"
-    return f"{min(values):.2f}–{max(values):.2f} s ({len(values)} launches)"
+    lo, hi = f"{min(values):.2f}", f"{max(values):.2f}"
+    span = lo if lo == hi else f"{lo}–{hi}"
+    return f"{span} s ({len(values)} launches, e.g. one per xdist worker)"
 
 
 _infos_key = pytest.StashKey[list]()  # BrowserInfo of this process, or gathered from workers

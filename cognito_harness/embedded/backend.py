@@ -252,7 +252,7 @@ class FaithfulCognitoIdpBackend(moto_models.CognitoIdpBackend):
 
     # --- sign-in -------------------------------------------------------------------------
 
-    def _password_sign_in(self, pool, client, params: dict[str, str]) -> dict[str, Any]:
+    def _password_sign_in(self, pool, client, params: dict[str, str], hosted: bool = False) -> dict[str, Any]:
         username = params.get("USERNAME")
         if not username:
             raise InvalidParameterException("Missing required parameter USERNAME")
@@ -268,12 +268,19 @@ class FaithfulCognitoIdpBackend(moto_models.CognitoIdpBackend):
             out["ChallengeParameters"]["requiredAttributes"] = "[]"
             out["ChallengeParameters"]["userAttributes"] = "{}"
             return out
-        return self._after_first_factor(pool, client, user)
+        return self._after_first_factor(pool, client, user, hosted)
 
-    def _after_first_factor(self, pool, client, user) -> dict[str, Any]:
+    def _after_first_factor(self, pool, client, user, hosted: bool = False) -> dict[str, Any]:
         challenge = rules.mfa_challenge_for(pool, software_token(user))
         if challenge:
             return self._challenge(pool, client, user, challenge)
+        return self._signed_in(pool, client, user, hosted)
+
+    def _signed_in(self, pool, client, user, hosted: bool) -> dict[str, Any]:
+        """API flows get tokens; the managed login gets the user and mints tokens at
+        /oauth2/token, when the authorization code is exchanged."""
+        if hosted:
+            return {"SignedIn": user.username}
         return self.issue_tokens(pool, client, user.username)
 
     def _refresh_sign_in(self, pool, client, params: dict[str, str]) -> dict[str, Any]:
@@ -299,7 +306,7 @@ class FaithfulCognitoIdpBackend(moto_models.CognitoIdpBackend):
                       via_managed_login: bool = False) -> dict[str, Any]:
         pool, client = self.find_client(client_id)
         return self._initiate(pool, client, auth_flow, auth_parameters or {},
-                              admin=False, check_flow=not via_managed_login)
+                              admin=False, hosted=via_managed_login)
 
     def admin_initiate_auth(self, user_pool_id: str, client_id: str, auth_flow: str,
                             auth_parameters: dict[str, str]) -> dict[str, Any]:
@@ -314,13 +321,13 @@ class FaithfulCognitoIdpBackend(moto_models.CognitoIdpBackend):
                     "CUSTOM_AUTH", "USER_SRP_AUTH"}
 
     def _initiate(self, pool, client, flow: str, params: dict[str, str], admin: bool,
-                  check_flow: bool = True) -> dict[str, Any]:
+                  hosted: bool = False) -> dict[str, Any]:
         valid = self._ADMIN_FLOWS if admin else self._USER_FLOWS
         if flow not in valid:
             raise InvalidParameterException(
                 f"1 validation error detected: Value '{flow}' at 'authFlow' failed to satisfy "
                 f"constraint: Member must satisfy enum value set: {sorted(valid)}")
-        if check_flow:
+        if not hosted:  # the managed login is not bound by ExplicitAuthFlows
             rules.require_auth_flow_enabled(client, flow, admin)
         if flow in ("REFRESH_TOKEN_AUTH", "REFRESH_TOKEN"):
             return self._refresh_sign_in(pool, client, params)
@@ -328,7 +335,7 @@ class FaithfulCognitoIdpBackend(moto_models.CognitoIdpBackend):
             raise InvalidParameterException(
                 f"{flow} is not emulated by the embedded target of cognito-mfa-harness "
                 "(its password proof cannot fail here); run SRP/custom specs against a real pool")
-        return self._password_sign_in(pool, client, params)
+        return self._password_sign_in(pool, client, params, hosted)
 
     # --- challenges ----------------------------------------------------------------------
 
@@ -337,7 +344,9 @@ class FaithfulCognitoIdpBackend(moto_models.CognitoIdpBackend):
         return self.respond_to_auth_challenge(session, client_id, challenge_name, challenge_responses)
 
     def respond_to_auth_challenge(self, session: str, client_id: str, challenge_name: str,
-                                  challenge_responses: dict[str, str]) -> dict[str, Any]:
+                                  challenge_responses: dict[str, str],
+                                  via_managed_login: bool = False) -> dict[str, Any]:
+        hosted = via_managed_login
         responses = challenge_responses or {}
         pool, client = self.find_client(client_id)
         state = self.auth_sessions.get(session or "")
@@ -356,17 +365,17 @@ class FaithfulCognitoIdpBackend(moto_models.CognitoIdpBackend):
             raise
         self._check_secret_hash(client, responses.get("USERNAME", ""), responses)
         if challenge_name == "SOFTWARE_TOKEN_MFA":
-            return self._answer_software_token(pool, client, user, session, state, responses)
+            return self._answer_software_token(pool, client, user, session, state, responses, hosted)
         if challenge_name == "NEW_PASSWORD_REQUIRED":
-            return self._answer_new_password(pool, client, user, session, responses)
+            return self._answer_new_password(pool, client, user, session, responses, hosted)
         if challenge_name == "MFA_SETUP":
             if not state.mfa_setup_verified:
                 raise InvalidParameterException("Software token MFA has not been verified for this session")
             self._end_session(session)
-            return self.issue_tokens(pool, client, user.username)
+            return self._signed_in(pool, client, user, hosted)
         raise InvalidParameterException(f"Unsupported challenge {challenge_name}")
 
-    def _answer_software_token(self, pool, client, user, session, state, responses) -> dict[str, Any]:
+    def _answer_software_token(self, pool, client, user, session, state, responses, hosted) -> dict[str, Any]:
         code = responses.get("SOFTWARE_TOKEN_MFA_CODE")
         if not code:
             raise InvalidParameterException("Missing required parameter SOFTWARE_TOKEN_MFA_CODE")
@@ -377,9 +386,9 @@ class FaithfulCognitoIdpBackend(moto_models.CognitoIdpBackend):
                 self._end_session(session)
             raise
         self._end_session(session)
-        return self.issue_tokens(pool, client, user.username)
+        return self._signed_in(pool, client, user, hosted)
 
-    def _answer_new_password(self, pool, client, user, session, responses) -> dict[str, Any]:
+    def _answer_new_password(self, pool, client, user, session, responses, hosted) -> dict[str, Any]:
         new_password = responses.get("NEW_PASSWORD")
         if not new_password:
             raise InvalidParameterException("Missing required parameter NEW_PASSWORD")
@@ -387,7 +396,7 @@ class FaithfulCognitoIdpBackend(moto_models.CognitoIdpBackend):
         user.password = new_password
         user.status = moto_models.UserStatus.CONFIRMED
         self._end_session(session)
-        return self._after_first_factor(pool, client, user)
+        return self._after_first_factor(pool, client, user, hosted)
 
     # --- software token enrolment --------------------------------------------------------
 

@@ -1,0 +1,144 @@
+"""What the narrative does, one function per action, on any target.
+
+Each function returns an `Outcome`: what Cognito answered (tokens, a challenge, or an
+error code and message). Steps call one function and assert on the outcome.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+
+from botocore.exceptions import ClientError
+
+from .authenticator import Authenticator
+from .target import Target
+
+
+@dataclass
+class Outcome:
+    response: dict = field(default_factory=dict)
+    error_code: str | None = None
+    error_message: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error_code is None
+
+    @property
+    def tokens(self) -> dict | None:
+        return self.response.get("AuthenticationResult")
+
+    @property
+    def challenge(self) -> str | None:
+        return self.response.get("ChallengeName")
+
+    def __repr__(self) -> str:  # never print tokens or sessions
+        if not self.ok:
+            return f"Outcome(error={self.error_code}: {self.error_message})"
+        shown = {k: ("<redacted>" if k in ("AuthenticationResult", "Session", "SecretCode", "Credentials") else v)
+                 for k, v in self.response.items() if k != "ResponseMetadata"}
+        return f"Outcome({shown})"
+
+
+def call(fn, **kwargs) -> Outcome:
+    try:
+        response = fn(**kwargs)
+    except ClientError as err:
+        return Outcome(error_code=err.response["Error"]["Code"], error_message=err.response["Error"].get("Message", ""))
+    response = dict(response)
+    response.pop("ResponseMetadata", None)
+    return Outcome(response=response)
+
+
+def claims(jwt_token: str) -> dict:
+    """The payload of a JWT (not verified: see verify_token for that)."""
+    payload = jwt_token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+# --- sign-in ------------------------------------------------------------------------------
+
+def sign_in(target: Target, email: str, password: str) -> Outcome:
+    """The app's USER_PASSWORD_AUTH sign-in (InitiateAuth)."""
+    return call(target.app().initiate_auth, ClientId=target.client_id, AuthFlow="USER_PASSWORD_AUTH",
+                AuthParameters={"USERNAME": email, "PASSWORD": password})
+
+
+def admin_sign_in(target: Target, email: str, password: str) -> Outcome:
+    return call(target.admin().admin_initiate_auth, UserPoolId=target.user_pool_id, ClientId=target.client_id,
+                AuthFlow="ADMIN_USER_PASSWORD_AUTH", AuthParameters={"USERNAME": email, "PASSWORD": password})
+
+
+def answer_mfa(target: Target, challenge: Outcome, email: str, code: str) -> Outcome:
+    return call(target.app().respond_to_auth_challenge, ClientId=target.client_id,
+                ChallengeName="SOFTWARE_TOKEN_MFA", Session=challenge.response["Session"],
+                ChallengeResponses={"USERNAME": email, "SOFTWARE_TOKEN_MFA_CODE": code})
+
+
+def refresh(target: Target, refresh_token: str) -> Outcome:
+    return call(target.app().initiate_auth, ClientId=target.client_id, AuthFlow="REFRESH_TOKEN_AUTH",
+                AuthParameters={"REFRESH_TOKEN": refresh_token})
+
+
+# --- enrolment ----------------------------------------------------------------------------
+
+def associate(target: Target, access_token: str) -> Outcome:
+    return call(target.app().associate_software_token, AccessToken=access_token)
+
+
+def verify(target: Target, access_token: str, code: str) -> Outcome:
+    return call(target.app().verify_software_token, AccessToken=access_token, UserCode=code,
+                FriendlyDeviceName="harness authenticator")
+
+
+def admin_prefer_totp(target: Target, email: str) -> Outcome:
+    return call(target.admin().admin_set_user_mfa_preference, UserPoolId=target.user_pool_id, Username=email,
+                SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True})
+
+
+def prefer_totp_self_service(target: Target, access_token: str) -> Outcome:
+    return call(target.app().set_user_mfa_preference, AccessToken=access_token,
+                SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True})
+
+
+def admin_get_user(target: Target, email: str) -> Outcome:
+    return call(target.admin().admin_get_user, UserPoolId=target.user_pool_id, Username=email)
+
+
+def enrol(target: Target, email: str, password: str, issuer: str, *, verify_code: bool = True,
+          prefer: bool = True) -> Authenticator | None:
+    """The narrative's Step 2 in one call: sign in, associate, (verify), (prefer TOTP).
+    Returns the authenticator app holding the secret."""
+    first = sign_in(target, email, password)
+    assert first.tokens, f"{email} could not sign in to enrol: {first}"
+    access = first.tokens["AccessToken"]
+    secret = associate(target, access)
+    assert secret.ok, f"associating an authenticator for {email} failed: {secret}"
+    app = Authenticator(secret.response["SecretCode"], email, issuer, target.clock)
+    if verify_code:
+        verified = verify(target, access, app.fresh_code())
+        assert verified.ok, f"verifying the authenticator for {email} failed: {verified}"
+        if prefer:
+            preferred = admin_prefer_totp(target, email)
+            assert preferred.ok, f"turning on TOTP for {email} failed: {preferred}"
+    return app
+
+
+# --- identity pool and S3 -----------------------------------------------------------------
+
+def identity_credentials(target: Target, id_token: str) -> Outcome:
+    logins = {target.provider_name: id_token}
+    got = call(target.identity().get_id, IdentityPoolId=target.identity_pool_id, Logins=logins)
+    if not got.ok:
+        return got
+    return call(target.identity().get_credentials_for_identity, IdentityId=got.response["IdentityId"], Logins=logins)
+
+
+def list_buckets(target: Target, credentials: dict) -> Outcome:
+    return call(target.s3_with(credentials).list_buckets)
+
+
+def write_object(target: Target, credentials: dict, bucket: str) -> Outcome:
+    return call(target.s3_with(credentials).put_object, Bucket=bucket, Key="harness-write-probe.txt", Body=b"probe")

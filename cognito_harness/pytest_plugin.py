@@ -1,0 +1,135 @@
+"""pytest wiring: --target/--config options, the target for the session, and a fresh
+`world` per scenario that puts back what the scenario changed.
+
+Registered from conftest.py (`pytest_plugins`).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+
+import pytest
+
+from .authenticator import Authenticator
+from .config import Config, load_config
+from .errors import HarnessError
+from .flows import Outcome
+from .target import Target, aws_target, embedded_target
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("cognito-harness")
+    group.addoption("--target", default=os.environ.get("HARNESS_TARGET"),
+                    help="embedded (default, from scenarios.yaml) or aws: the real pool of scenarios.yaml")
+    group.addoption("--config", default=os.environ.get("HARNESS_CONFIG", "scenarios.yaml"),
+                    help="path to scenarios.yaml (default: ./scenarios.yaml)")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "browser: drives a real browser through the managed login")
+    config.addinivalue_line("markers", "waits_on_real_pool: crosses a time limit; a real pool makes the run wait")
+    path = config.getoption("--config", default=None)
+    if path is None:
+        return
+    if not os.path.isabs(path):
+        path = os.path.join(str(config.rootpath), path)
+    try:
+        config._harness_config = load_config(path, target=config.getoption("--target"))
+    except HarnessError as err:
+        raise pytest.UsageError(str(err)) from None
+
+
+@pytest.fixture(scope="session")
+def harness_config(pytestconfig) -> Config:
+    return pytestconfig._harness_config
+
+
+@pytest.fixture(scope="session")
+def embedded_server(harness_config):
+    """The embedded pool, started once per session (per worker under xdist)."""
+    from .embedded.server import EmbeddedServer
+
+    server = EmbeddedServer(harness_config)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def target(request, harness_config) -> Target:
+    try:
+        if harness_config.target_name == "embedded":
+            server = request.getfixturevalue("embedded_server")
+            the_target = embedded_target(harness_config, server.info)
+        else:
+            the_target = aws_target(harness_config)
+    except HarnessError as err:
+        pytest.exit(f"cognito-harness: {err}", returncode=4)
+    yield the_target
+    removed = the_target.delete_created_users()  # even after failures
+    if removed and not the_target.is_embedded:
+        print(f"\n[cognito-harness] removed the users this run created: {', '.join(removed)}")
+
+
+@dataclass
+class World:
+    """What one scenario has seen so far. Printing it never shows a secret."""
+
+    target: Target
+    config: Config
+    sign_ins: dict[str, Outcome] = field(default_factory=dict)
+    tokens: dict[str, dict] = field(default_factory=dict)
+    authenticators: dict[str, Authenticator] = field(default_factory=dict)
+    last: Outcome | None = None
+    extra: dict = field(default_factory=dict)
+
+    def persona(self, name: str):
+        return self.config.persona(name)
+
+    def password(self, name: str) -> str:
+        return self.persona(name).password_for(self.target.name)
+
+    def record(self, outcome: Outcome, persona: str | None = None) -> Outcome:
+        self.last = outcome
+        if persona is not None and outcome.tokens:
+            self.tokens[persona] = outcome.tokens
+        return outcome
+
+
+@pytest.fixture
+def world(target, harness_config):
+    pool_mfa_before = target.pool_mfa()
+    users_before = list(target.created_users)
+    the_world = World(target=target, config=harness_config)
+    yield the_world
+    # put the shared pool back as the scenario found it
+    for email in [u for u in target.created_users if u not in users_before]:
+        target.admin().admin_delete_user(UserPoolId=target.user_pool_id, Username=email)
+        target.created_users.remove(email)
+    if target.pool_mfa() != pool_mfa_before:
+        mode = pool_mfa_before.get("MfaConfiguration", "OFF")
+        totp = bool(pool_mfa_before.get("SoftwareTokenMfaConfiguration", {}).get("Enabled"))
+        target.set_pool_mfa(mode, totp)
+
+
+def pytest_report_header(config):
+    cfg = getattr(config, "_harness_config", None)
+    if cfg is not None:
+        return f"cognito-harness: target={cfg.target_name} config={cfg.path}"
+
+
+_durations: list[tuple[float, str]] = []
+
+
+def pytest_runtest_logreport(report):
+    if report.when == "call":
+        _durations.append((report.duration, report.nodeid))
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _durations and not hasattr(terminalreporter.config, "workerinput"):
+        slow = sorted(_durations, reverse=True)[:5]
+        terminalreporter.write_line("cognito-harness: slowest scenarios: " + "; ".join(
+            f"{d:.2f}s {n.split('::')[-1]}" for d, n in slow))

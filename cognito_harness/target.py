@@ -1,0 +1,211 @@
+"""The target seam: one interface over the embedded pool and a real (or any
+Cognito-compatible) pool. Steps and flows only ever talk to a `Target`.
+
+A real pool is someone's production-like system: the run only creates users when
+scenarios.yaml allows it (`targets.aws.allow_mutation`), remembers what it created and
+removes it at the end — even after a failure — and never modifies anyone else.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+
+import boto3
+from botocore.exceptions import ClientError, NoCredentialsError, NoRegionError
+
+from .aws_clients import RETRIES, admin_session, credentials_client, public_client
+from .config import Config
+from .errors import HarnessError
+
+
+class TargetClock:
+    """Real time. On a real pool the harness waits only when Cognito forces it, and says so."""
+
+    def now(self) -> float:
+        return time.time()
+
+    def advance(self, seconds: float, reason: str) -> None:
+        if seconds <= 0:
+            return
+        print(f"\n[cognito-harness] waiting {seconds:.0f} s on the real pool: {reason}", file=sys.stderr, flush=True)
+        time.sleep(seconds)
+
+    @property
+    def controllable(self) -> bool:
+        return False
+
+
+class EmbeddedClock(TargetClock):
+    """The embedded server's clock, read and moved over its HTTP control."""
+
+    def __init__(self, clock_url: str):
+        self.clock_url = clock_url
+
+    def _call(self, body: dict | None = None) -> dict:
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.clock_url, data=data, method="POST" if data else "GET",
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return json.loads(resp.read())
+
+    def now(self) -> float:
+        return float(self._call()["now"])
+
+    def advance(self, seconds: float, reason: str) -> None:
+        if seconds > 0:
+            self._call({"advance": seconds})
+
+    @property
+    def controllable(self) -> bool:
+        return True
+
+
+@dataclass
+class Target:
+    name: str
+    config: Config
+    region: str
+    user_pool_id: str
+    client_id: str
+    identity_pool_id: str
+    endpoint_url: str | None
+    managed_login_url: str
+    callback_url: str
+    clock: TargetClock
+    session: boto3.Session
+    can_mutate: bool
+    login_style: str = "classic"
+    login_selectors: dict = field(default_factory=dict)
+    created_users: list[str] = field(default_factory=list)
+    _clients: dict = field(default_factory=dict, repr=False)
+
+    # --- clients -------------------------------------------------------------------------
+
+    @property
+    def is_embedded(self) -> bool:
+        return self.name == "embedded"
+
+    def admin(self):
+        """cognito-idp signed with the operator's credentials."""
+        if "admin" not in self._clients:
+            self._clients["admin"] = self.session.client("cognito-idp", endpoint_url=self.endpoint_url, config=RETRIES)
+        return self._clients["admin"]
+
+    def app(self):
+        """cognito-idp as an app calls it: no AWS credentials."""
+        if "app" not in self._clients:
+            self._clients["app"] = public_client("cognito-idp", self.region, self.endpoint_url)
+        return self._clients["app"]
+
+    def identity(self):
+        if "identity" not in self._clients:
+            self._clients["identity"] = public_client("cognito-identity", self.region, self.endpoint_url)
+        return self._clients["identity"]
+
+    def s3_with(self, credentials: dict):
+        return credentials_client("s3", self.region, self.endpoint_url, credentials)
+
+    @property
+    def provider_name(self) -> str:
+        return f"cognito-idp.{self.region}.amazonaws.com/{self.user_pool_id}"
+
+    # --- guarded changes -----------------------------------------------------------------
+
+    def require_mutation(self, what: str) -> None:
+        if not self.can_mutate:
+            raise HarnessError(
+                f"refusing to {what} on the real pool {self.user_pool_id}: scenarios.yaml "
+                "targets.aws.allow_mutation is false (set it to true to let the run create, and then "
+                "delete, its own users and restore the pool settings it changes)")
+
+    def create_user(self, email: str, password: str) -> None:
+        """Creates a user the way the narrative does and remembers it for clean-up."""
+        self.require_mutation(f"create the user {email}")
+        admin = self.admin()
+        try:
+            admin.admin_get_user(UserPoolId=self.user_pool_id, Username=email)
+            exists = True
+        except ClientError as err:
+            if err.response["Error"]["Code"] != "UserNotFoundException":
+                raise
+            exists = False
+        if exists:
+            if email not in self.created_users and not self.is_embedded:
+                raise HarnessError(f"the user {email} already exists in {self.user_pool_id} and this run did not "
+                                   "create it: the harness never modifies users it did not create")
+            admin.admin_delete_user(UserPoolId=self.user_pool_id, Username=email)
+        if email not in self.created_users:
+            self.created_users.append(email)
+        admin.admin_create_user(
+            UserPoolId=self.user_pool_id, Username=email, MessageAction="SUPPRESS",
+            UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}])
+        admin.admin_set_user_password(UserPoolId=self.user_pool_id, Username=email, Password=password, Permanent=True)
+
+    def delete_created_users(self) -> list[str]:
+        removed = []
+        for email in list(self.created_users):
+            try:
+                self.admin().admin_delete_user(UserPoolId=self.user_pool_id, Username=email)
+                removed.append(email)
+            except ClientError as err:
+                if err.response["Error"]["Code"] != "UserNotFoundException":
+                    raise
+            self.created_users.remove(email)
+        return removed
+
+    def pool_mfa(self) -> dict:
+        out = self.admin().get_user_pool_mfa_config(UserPoolId=self.user_pool_id)
+        out.pop("ResponseMetadata", None)
+        return out
+
+    def set_pool_mfa(self, mode: str, totp: bool) -> dict:
+        self.require_mutation(f"set the pool's MFA to {mode}")
+        args = {"UserPoolId": self.user_pool_id, "MfaConfiguration": mode}
+        if mode != "OFF" or totp:
+            args["SoftwareTokenMfaConfiguration"] = {"Enabled": totp}
+        out = self.admin().set_user_pool_mfa_config(**args)
+        out.pop("ResponseMetadata", None)
+        return out
+
+
+def embedded_target(config: Config, info) -> Target:
+    return Target(
+        name="embedded", config=config, region=info.region, user_pool_id=info.user_pool_id,
+        client_id=info.client_id, identity_pool_id=info.identity_pool_id, endpoint_url=info.endpoint_url,
+        managed_login_url=info.managed_login_url, callback_url=info.callback_url,
+        clock=EmbeddedClock(info.clock_url),
+        session=admin_session(info.region, info.admin_access_key_id, info.admin_secret_access_key),
+        can_mutate=True, login_style=info.login_style,
+    )
+
+
+def aws_target(config: Config) -> Target:
+    aws = config.aws
+    if aws is None:
+        raise HarnessError("scenarios.yaml: targets.aws: expected a section describing the real pool (--target aws)")
+    session = boto3.Session(region_name=aws.region)
+    try:
+        if session.get_credentials() is None:
+            raise NoCredentialsError()
+    except NoCredentialsError:
+        raise HarnessError(
+            "no AWS credentials for --target aws: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY "
+            "(the operator's credentials, allowed cognito-idp:Admin* on the pool)") from None
+    target = Target(
+        name="aws", config=config, region=aws.region, user_pool_id=aws.user_pool_id, client_id=aws.client_id,
+        identity_pool_id=aws.identity_pool_id, endpoint_url=aws.endpoint_url,
+        managed_login_url=aws.domain.rstrip("/"), callback_url=aws.callback_url, clock=TargetClock(),
+        session=session, can_mutate=aws.allow_mutation, login_selectors=dict(aws.login_selectors),
+    )
+    try:
+        target.admin().describe_user_pool(UserPoolId=aws.user_pool_id)
+    except ClientError as err:
+        raise HarnessError(f"targets.aws.user_pool_id {aws.user_pool_id}: {err.response['Error']['Code']}: "
+                           f"{err.response['Error'].get('Message', '')}") from None
+    except NoRegionError:
+        raise HarnessError("targets.aws.region: no region") from None
+    return target

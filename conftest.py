@@ -1,0 +1,13 @@
+"""Wires the harness into pytest: options and fixtures (cognito_harness.pytest_plugin),
+the browser (cognito_harness.pytest_browser) and every step module under steps/, so a
+new .feature file that uses existing steps needs no Python."""
+
+pytest_plugins = [
+    "cognito_harness.pytest_plugin",
+    "cognito_harness.pytest_browser",
+    "steps.common_steps",
+    "steps.pool_policy_steps",
+    "steps.sign_in_steps",
+    "steps.enrolment_steps",
+    "steps.identity_steps",
+]

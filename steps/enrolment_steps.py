@@ -1,0 +1,186 @@
+"""The narrative's Step 2: creating the MFA user and enrolling an authenticator app."""
+
+import re
+
+from pytest_bdd import given, parsers, then, when
+
+from cognito_harness import flows
+from cognito_harness.authenticator import Authenticator
+
+BASE32_52 = re.compile(r"^[A-Z2-7]{52}$")
+
+
+def _issuer(world) -> str:
+    return world.config.authenticator.issuer
+
+
+def _access_token(world, persona) -> str:
+    if persona not in world.tokens:
+        outcome = world.record(flows.sign_in(world.target, world.persona(persona).email, world.password(persona)), persona)
+        assert outcome.tokens, f"{persona} could not sign in: {outcome}"
+    return world.tokens[persona]["AccessToken"]
+
+
+@given(parsers.parse('"{persona}" is enrolled with an authenticator app'))
+def enrolled(world, persona):
+    world.target.create_user(world.persona(persona).email, world.password(persona))
+    world.authenticators[persona] = flows.enrol(world.target, world.persona(persona).email,
+                                                world.password(persona), _issuer(world))
+
+
+@when(parsers.parse('the operator creates "{persona}" without an invitation, with a verified email and a permanent password'))
+def operator_creates(world, persona):
+    world.target.create_user(world.persona(persona).email, world.password(persona))
+
+
+@when(parsers.parse('the operator looks up "{persona}"'))
+def operator_looks_up(world, persona):
+    world.record(flows.admin_get_user(world.target, world.persona(persona).email))
+
+
+@then(parsers.parse('the operator sees "{persona}" as a confirmed, enabled user with a verified email'))
+def sees_confirmed(world, persona):
+    user = flows.admin_get_user(world.target, world.persona(persona).email)
+    world.record(user)
+    confirmed_enabled(world)
+    attrs = {a["Name"]: a["Value"] for a in user.response["UserAttributes"]}
+    assert attrs["email"] == world.persona(persona).email and attrs["email_verified"] == "true", attrs
+    assert attrs.get("sub")
+
+
+@then("the user record shows a confirmed, enabled user")
+def confirmed_enabled(world):
+    assert world.last.ok, world.last
+    assert world.last.response["UserStatus"] == "CONFIRMED" and world.last.response["Enabled"] is True
+
+
+@then("the user record shows no MFA settings")
+def no_mfa_settings(world):
+    assert world.last.ok, world.last
+    present = {"UserMFASettingList", "PreferredMfaSetting", "MFAOptions"} & set(world.last.response)
+    assert not present, f"an existing user shows MFA fields: {sorted(present)}"
+
+
+@then(parsers.parse('the operator sees no MFA settings on "{persona}"'))
+def no_mfa_on(world, persona):
+    world.record(flows.admin_get_user(world.target, world.persona(persona).email))
+    no_mfa_settings(world)
+
+
+@then(parsers.parse('"{persona}" can sign in with email and password and receives tokens without any challenge'))
+def can_sign_in_plain(world, persona):
+    outcome = world.record(flows.sign_in(world.target, world.persona(persona).email, world.password(persona)), persona)
+    assert outcome.tokens and outcome.challenge is None, outcome
+
+
+@when(parsers.parse('the operator turns on TOTP for "{persona}"'))
+def operator_turns_on_totp(world, persona):
+    world.record(flows.admin_prefer_totp(world.target, world.persona(persona).email))
+
+
+@when(parsers.parse('"{persona}" asks for an authenticator secret'))
+@when(parsers.parse('"{persona}" asks for an authenticator secret again'))
+@given(parsers.parse('"{persona}" has asked for an authenticator secret'))
+def asks_for_secret(world, persona):
+    if persona not in world.tokens and world.persona(persona).email not in world.target.created_users:
+        world.target.create_user(world.persona(persona).email, world.password(persona))
+    previous = world.extra.get("secret")
+    outcome = world.record(flows.associate(world.target, _access_token(world, persona)))
+    if outcome.ok:
+        world.extra["previous_secret"], world.extra["secret"] = previous, outcome.response["SecretCode"]
+
+
+@then(parsers.parse('"{persona}" receives a 52-character base32 secret'))
+def secret_shape(world, persona):
+    assert world.last.ok, world.last
+    assert BASE32_52.match(world.extra["secret"]), f"secret of {len(world.extra['secret'])} chars, not 52 base32"
+
+
+@then("the secret differs from the one another user receives")
+def secret_per_user(world):
+    other = flows.sign_in(world.target, world.persona("demo").email, world.password("demo"))
+    other_secret = flows.associate(world.target, other.tokens["AccessToken"])
+    assert other_secret.ok, other_secret
+    assert other_secret.response["SecretCode"] != world.extra["secret"]
+
+
+@when(parsers.parse('"{persona}" registers the secret in an authenticator app'))
+@given(parsers.parse('"{persona}" has registered the secret in an authenticator app'))
+@given(parsers.parse('"{persona}" has registered the secret in an authenticator app but never verified it'))
+def registers_secret(world, persona):
+    if "secret" not in world.extra:
+        asks_for_secret(world, persona)
+        assert world.last.ok, world.last
+    world.authenticators[persona] = Authenticator(world.extra["secret"], world.persona(persona).email,
+                                                  _issuer(world), world.target.clock)
+
+
+@then(parsers.parse('the otpauth URI names "{persona}" with the issuer "{issuer}"'))
+def otpauth_uri(world, persona, issuer):
+    uri = world.authenticators[persona].otpauth_uri
+    assert uri.startswith(f"otpauth://totp/{world.persona(persona).email}?"), "label must be the user's email"
+    assert f"issuer={issuer}" in uri and f"secret={world.extra['secret']}" in uri
+
+
+@then("the authenticator app shows 6-digit codes")
+def six_digit_codes(world):
+    code = next(iter(world.authenticators.values())).code_at(world.target.clock.now())
+    assert re.fullmatch(r"\d{6}", code)
+
+
+@when(parsers.parse('"{persona}" verifies the enrolment with the authenticator\'s code'))
+def verifies(world, persona):
+    world.record(flows.verify(world.target, _access_token(world, persona), world.authenticators[persona].fresh_code()))
+
+
+@when(parsers.parse('"{persona}" verifies the enrolment with a wrong code'))
+def verifies_wrong(world, persona):
+    right = world.authenticators[persona].code_now()
+    world.record(flows.verify(world.target, _access_token(world, persona), f"{(int(right) + 7) % 1_000_000:06d}"))
+
+
+@then("the verification succeeds")
+def verification_succeeds(world):
+    assert world.last.ok and world.last.response.get("Status") == "SUCCESS", world.last
+
+
+@given(parsers.parse('"{persona}" has verified an authenticator app'))
+def has_verified(world, persona):
+    registers_secret(world, persona)
+    verifies(world, persona)
+    verification_succeeds(world)
+
+
+@then(parsers.parse('the operator sees TOTP as the preferred and only MFA setting of "{persona}"'))
+def sees_totp(world, persona):
+    user = flows.admin_get_user(world.target, world.persona(persona).email)
+    assert user.ok, user
+    assert user.response.get("PreferredMfaSetting") == "SOFTWARE_TOKEN_MFA", user.response
+    assert user.response.get("UserMFASettingList") == ["SOFTWARE_TOKEN_MFA"], user.response
+
+
+@then("a code from the first secret no longer verifies the enrolment")
+def first_secret_rejected(world):
+    old = Authenticator(world.extra["previous_secret"], "old", "x", world.target.clock)
+    outcome = flows.verify(world.target, _access_token(world, "mfa user"), old.fresh_code())
+    assert outcome.error_code == "EnableSoftwareTokenMFAException", outcome
+
+
+@then("a code from the newer secret verifies the enrolment")
+def newer_secret_verifies(world):
+    new = Authenticator(world.extra["secret"], "new", "x", world.target.clock)
+    outcome = flows.verify(world.target, _access_token(world, "mfa user"), new.fresh_code())
+    assert outcome.ok and outcome.response["Status"] == "SUCCESS", outcome
+
+
+@when(parsers.parse('"{persona}" enrols an authenticator app from their own signed-in page'))
+def self_service_enrolment(world, persona):
+    access = _access_token(world, persona)
+    secret = flows.associate(world.target, access)
+    assert secret.ok, secret
+    app = Authenticator(secret.response["SecretCode"], world.persona(persona).email, _issuer(world), world.target.clock)
+    world.authenticators[persona] = app
+    verified = flows.verify(world.target, access, app.fresh_code())
+    assert verified.ok, verified
+    world.record(flows.prefer_totp_self_service(world.target, access))
+    assert world.last.ok, world.last

@@ -1,0 +1,150 @@
+"""Signing in: password, MFA challenge, refresh, and what Cognito refuses."""
+
+from pytest_bdd import given, parsers, then, when
+
+from cognito_harness import flows
+
+
+def _sign_in(world, persona):
+    return world.record(flows.sign_in(world.target, world.persona(persona).email, world.password(persona)), persona)
+
+
+@when(parsers.parse('"{persona}" signs in with email and password'))
+def signs_in(world, persona):
+    _sign_in(world, persona)
+    world.sign_ins[persona] = world.last
+
+
+@when(parsers.parse('"{persona}" signs in with a wrong password'))
+def signs_in_wrong_password(world, persona):
+    world.record(flows.sign_in(world.target, world.persona(persona).email, world.password(persona) + "-wrong"))
+
+
+@when("someone signs in as an unknown user")
+def unknown_user(world):
+    world.record(flows.sign_in(world.target, "nobody-here@example.com", "Whatever1234"))
+
+
+@when(parsers.parse('the operator signs "{persona}" in with the admin flow'))
+def admin_flow(world, persona):
+    world.record(flows.admin_sign_in(world.target, world.persona(persona).email, world.password(persona)))
+
+
+@then(parsers.parse('"{persona}" receives tokens without any challenge'))
+@then(parsers.parse('"{persona}" receives new tokens without any challenge'))
+def tokens_without_challenge(world, persona):
+    assert world.last.ok and world.last.challenge is None, world.last
+    assert {"AccessToken", "IdToken"} <= set(world.last.tokens), world.last
+    world.tokens[persona] = {**world.tokens.get(persona, {}), **world.last.tokens}
+
+
+@then(parsers.parse('"{persona}" receives tokens'))
+def receives_tokens(world, persona):
+    assert world.last.ok and world.last.tokens, world.last
+    assert {"AccessToken", "IdToken", "RefreshToken"} <= set(world.last.tokens)
+    world.tokens[persona] = world.last.tokens
+
+
+@when(parsers.parse('"{persona}" refreshes the session with the refresh token'))
+def refreshes(world, persona):
+    world.record(flows.refresh(world.target, world.tokens[persona]["RefreshToken"]))
+
+
+# --- the MFA challenge ------------------------------------------------------------------
+
+@then(parsers.parse("the sign-in is challenged with {challenge}"))
+def challenged_with(world, challenge):
+    assert world.last.ok, world.last
+    assert world.last.challenge == challenge, world.last
+    assert world.last.tokens is None, "a challenged sign-in must not carry tokens"
+
+
+@then("the challenge names the user for SRP and carries a session")
+def challenge_shape(world):
+    params = world.last.response["ChallengeParameters"]
+    assert params.get("USER_ID_FOR_SRP"), params
+    assert len(world.last.response.get("Session", "")) > 20
+
+
+@then("the challenge offers SOFTWARE_TOKEN_MFA to set up")
+def challenge_offers_setup(world):
+    import json
+
+    assert json.loads(world.last.response["ChallengeParameters"]["MFAS_CAN_SETUP"]) == ["SOFTWARE_TOKEN_MFA"]
+
+
+@given(parsers.parse('"{persona}" has been challenged for the authenticator code'))
+def has_been_challenged(world, persona):
+    outcome = _sign_in(world, persona)
+    assert outcome.challenge == "SOFTWARE_TOKEN_MFA", outcome
+    world.sign_ins[persona] = outcome
+
+
+@given(parsers.parse('"{persona}" has signed in once with the authenticator\'s code'))
+def signed_in_once(world, persona):
+    has_been_challenged(world, persona)
+    code = world.authenticators[persona].fresh_code()
+    world.extra["used_code"] = code
+    outcome = world.record(flows.answer_mfa(world.target, world.sign_ins[persona], world.persona(persona).email, code), persona)
+    assert outcome.tokens, outcome
+    world.extra["used_challenge"] = world.sign_ins[persona]
+
+
+def _answer(world, persona, code, as_persona=None):
+    who = as_persona or persona
+    world.record(flows.answer_mfa(world.target, world.sign_ins[persona], world.persona(who).email, code), who)
+
+
+@when(parsers.parse('"{persona}" answers with the authenticator\'s code'))
+def answers_with_code(world, persona):
+    _answer(world, persona, world.authenticators[persona].fresh_code())
+
+
+@when(parsers.parse('"{persona}" answers with a wrong code'))
+def answers_wrong(world, persona):
+    right = world.authenticators[persona].code_now()
+    _answer(world, persona, f"{(int(right) + 1) % 1_000_000:06d}")
+
+
+@when(parsers.parse('"{persona}" answers with the code of the previous 30-second window'))
+def answers_previous_window(world, persona):
+    _answer(world, persona, world.authenticators[persona].fresh_code_from_previous_window())
+
+
+@when(parsers.parse('"{persona}" answers with the code of two windows ago'))
+def answers_two_windows_ago(world, persona):
+    _answer(world, persona, world.authenticators[persona].code_from_window(-2))
+
+
+@when(parsers.parse('"{persona}" answers with the code used for the previous sign-in'))
+def answers_reused(world, persona):
+    _answer(world, persona, world.extra["used_code"])
+
+
+@when(parsers.parse('"{persona}" answers the same challenge again with a new code'))
+def answers_same_challenge_again(world, persona):
+    world.sign_ins[persona] = world.extra["used_challenge"]
+    _answer(world, persona, world.authenticators[persona].fresh_code())
+
+
+@when(parsers.parse('the challenge of "{persona}" is answered as "{other}"'))
+def answered_as_other(world, persona, other):
+    _answer(world, persona, world.authenticators[persona].fresh_code(), as_persona=other)
+
+
+@when("the app client's session validity passes")
+def session_validity_passes(world):
+    minutes = world.config.app_client.auth_session_validity_minutes
+    world.target.clock.advance(minutes * 60 + 1, f"the challenge session lives {minutes} min (AuthSessionValidity)")
+
+
+@then("nobody received tokens")
+def nobody_received_tokens(world):
+    assert world.last.tokens is None
+    assert not world.tokens, "no persona may hold tokens"
+
+
+@then(parsers.parse('the next sign-in of "{persona}" is challenged with {challenge}'))
+def next_sign_in_challenged(world, persona, challenge):
+    _sign_in(world, persona)
+    challenged_with(world, challenge)
