@@ -7,7 +7,6 @@ Registered from conftest.py (`pytest_plugins`).
 from __future__ import annotations
 
 import os
-import time
 from dataclasses import dataclass, field
 
 import pytest
@@ -28,8 +27,6 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "browser: drives a real browser through the managed login")
-    config.addinivalue_line("markers", "waits_on_real_pool: crosses a time limit; a real pool makes the run wait")
     path = config.getoption("--config", default=None)
     if path is None:
         return
