@@ -29,7 +29,7 @@ def _serve(args) -> int:
     from .embedded.server import EmbeddedServer
 
     config = load_config(args.config, target="embedded")
-    server = EmbeddedServer(config, port=args.port)
+    server = EmbeddedServer(config, port=args.port, fidelity=not args.no_fidelity)
     info = server.start()
     print(json.dumps(info.as_dict()), flush=True)
     stop = threading.Event()
@@ -99,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="run the embedded pool over HTTP on 127.0.0.1")
     serve.add_argument("--port", type=int, default=None, help="port (default: scenarios.yaml, 0 = any free port)")
     serve.add_argument("--config", default="scenarios.yaml")
+    serve.add_argument("--no-fidelity", action="store_true",
+                       help="serve plain moto (to compare; everything the harness fixes is broken again)")
     steps = sub.add_parser("steps", help="list the step vocabulary for .feature files")
     steps.add_argument("--markdown", action="store_true")
     check = sub.add_parser("check-config", help="validate scenarios.yaml")
@@ -110,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     except HarnessError as err:
         print(f"cognito-harness: {err}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        return 0
     except OSError as err:
         print(f"cognito-harness: {err}", file=sys.stderr)
         return 2

@@ -58,6 +58,9 @@ class AwsTarget:
     endpoint_url: str | None = None
     allow_mutation: bool = False
     login_selectors: dict[str, str] = field(default_factory=dict)
+    # A Cognito-compatible endpoint whose clock the harness may move (the embedded server's
+    # /_harness/clock). Unset for AWS: the run then waits when Cognito forces it.
+    clock_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -109,7 +112,7 @@ class AuthenticatorSpec:
 class Persona:
     key: str
     email: str
-    password: str | None
+    password: str | None = field(repr=False)
     password_env: str | None
     existing: bool
     source: str = field(default="scenarios.yaml", repr=False, compare=False)
@@ -393,7 +396,8 @@ def _aws(s: _Section) -> AwsTarget:
         callback_url=s.get("callback_url", _url),
         endpoint_url=s.get("endpoint_url", _optional(_url), None),
         allow_mutation=s.get("allow_mutation", _require_bool, False),
-        login_selectors={k: selectors.get(k, _require_str) for k in selectors.data})
+        login_selectors={k: selectors.get(k, _require_str) for k in selectors.data},
+        clock_url=s.get("clock_url", _optional(_url), None))
 
 
 def _pool(s: _Section) -> PoolPolicy:

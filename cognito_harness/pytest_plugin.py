@@ -24,6 +24,9 @@ def pytest_addoption(parser):
                     help="embedded (default, from scenarios.yaml) or aws: the real pool of scenarios.yaml")
     group.addoption("--config", default=os.environ.get("HARNESS_CONFIG", "scenarios.yaml"),
                     help="path to scenarios.yaml (default: ./scenarios.yaml)")
+    group.addoption("--fidelity", choices=["on", "off"], default="on",
+                    help="off = run the embedded target as plain moto, to see which scenarios "
+                         "the fidelity layer is needed for (they should fail)")
 
 
 def pytest_configure(config):
@@ -44,11 +47,11 @@ def harness_config(pytestconfig) -> Config:
 
 
 @pytest.fixture(scope="session")
-def embedded_server(harness_config):
+def embedded_server(request, harness_config):
     """The embedded pool, started once per session (per worker under xdist)."""
     from .embedded.server import EmbeddedServer
 
-    server = EmbeddedServer(harness_config)
+    server = EmbeddedServer(harness_config, fidelity=request.config.getoption("--fidelity") == "on")
     server.start()
     yield server
     server.stop()
@@ -81,6 +84,10 @@ class World:
     authenticators: dict[str, Authenticator] = field(default_factory=dict)
     last: Outcome | None = None
     extra: dict = field(default_factory=dict)
+
+    def __repr__(self) -> str:  # shown in failure reports: no tokens, secrets or passwords
+        return (f"World(target={self.target.name}, signed_in={sorted(self.tokens)}, "
+                f"authenticators={sorted(self.authenticators)}, last={self.last!r})")
 
     def persona(self, name: str):
         return self.config.persona(name)

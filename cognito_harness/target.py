@@ -198,7 +198,8 @@ def aws_target(config: Config) -> Target:
     target = Target(
         name="aws", config=config, region=aws.region, user_pool_id=aws.user_pool_id, client_id=aws.client_id,
         identity_pool_id=aws.identity_pool_id, endpoint_url=aws.endpoint_url,
-        managed_login_url=aws.domain.rstrip("/"), callback_url=aws.callback_url, clock=TargetClock(),
+        managed_login_url=aws.domain.rstrip("/"), callback_url=aws.callback_url,
+        clock=EmbeddedClock(aws.clock_url) if aws.clock_url else TargetClock(),
         session=session, can_mutate=aws.allow_mutation, login_selectors=dict(aws.login_selectors),
     )
     try:

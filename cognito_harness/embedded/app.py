@@ -52,7 +52,9 @@ def _read_body(environ) -> bytes:
 
 
 class HarnessApp:
-    def __init__(self, moto_app: Callable, info: Callable[[], dict], managed_login: Callable | None = None):
+    def __init__(self, moto_app: Callable, info: Callable[[], dict], managed_login: Callable | None = None,
+                 fidelity: bool = True):
+        self.fidelity = fidelity
         self.moto_app = moto_app
         self.info = info
         self.managed_login = managed_login
@@ -62,6 +64,8 @@ class HarnessApp:
         method = environ.get("REQUEST_METHOD", "GET")
         if path.startswith("/_harness/"):
             return self._control(path, method, environ, start_response)
+        if not self.fidelity:  # plain moto behind the harness controls
+            return self.moto_app(environ, start_response)
         match = _WELL_KNOWN.match(path)
         if match and method == "GET":
             return self._well_known(match.group(1), match.group(2), environ, start_response)

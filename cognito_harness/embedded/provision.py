@@ -52,7 +52,7 @@ def client_definition(config: Config, pool_id: str) -> dict:
     }
 
 
-def provision_world(config: Config, info: ServerInfo) -> ServerInfo:
+def provision_world(config: Config, info: ServerInfo, fidelity: bool = True) -> ServerInfo:
     session = admin_session(info.region, info.admin_access_key_id, info.admin_secret_access_key)
     idp = session.client("cognito-idp", endpoint_url=info.endpoint_url)
     pool_id = idp.create_user_pool(**pool_definition(config))["UserPool"]["Id"]
@@ -87,7 +87,8 @@ def provision_world(config: Config, info: ServerInfo) -> ServerInfo:
                         PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{
                             "Effect": "Allow", "Action": list(config.identity_pool.authenticated_role_actions),
                             "Resource": "*"}]}))
-    identity.set_identity_pool_roles(IdentityPoolId=identity_pool_id, Roles={"authenticated": role_arn})
+    if fidelity:  # plain moto does not implement SetIdentityPoolRoles
+        identity.set_identity_pool_roles(IdentityPoolId=identity_pool_id, Roles={"authenticated": role_arn})
     session.client("s3", endpoint_url=info.endpoint_url).create_bucket(Bucket=config.identity_pool.bucket)
 
     info.user_pool_id, info.client_id, info.identity_pool_id = pool_id, client_id, identity_pool_id

@@ -74,8 +74,12 @@ class _QuietHandler(MotoRequestHandler):
 
 
 class EmbeddedServer:
-    def __init__(self, config: Config, port: int | None = None, host: str = "127.0.0.1"):
+    def __init__(self, config: Config, port: int | None = None, host: str = "127.0.0.1",
+                 fidelity: bool = True):
+        """fidelity=False serves plain moto (no rules, no identity handler, no managed
+        login): only for showing which scenarios plain moto would let pass or fail."""
         self.config = config
+        self.fidelity = fidelity
         self.host = host
         self.port = config.embedded.port if port is None else port
         self._server: _HarnessMotoServer | None = None
@@ -83,6 +87,8 @@ class EmbeddedServer:
         self.start_seconds = 0.0
 
     def _make_front(self, moto_app):
+        if not self.fidelity:
+            return HarnessApp(moto_app, self._info_dict, None, fidelity=False)
         managed_login = None
         try:
             from ..managed_login import create_app  # the emulator (issue 3)
@@ -98,7 +104,10 @@ class EmbeddedServer:
     def start(self) -> ServerInfo:
         started = time.perf_counter()
         emb = self.config.embedded
-        install.install(rules.Choices(**vars(emb.undocumented)), enforce_iam=False)
+        if self.fidelity:
+            install.install(rules.Choices(**vars(emb.undocumented)), enforce_iam=False)
+        else:
+            install.uninstall()
         CLOCK.reset()
         self._server = _HarnessMotoServer(self.host, self.port, self._make_front)
         self._server.start()
@@ -108,9 +117,9 @@ class EmbeddedServer:
         self.info = ServerInfo(endpoint_url=endpoint, region=emb.region, admin_access_key_id=key_id,
                                admin_secret_access_key=secret, managed_login_url=endpoint,
                                login_style=emb.login_style, clock_url=f"{endpoint}/_harness/clock")
-        install.set_iam_enforcement(emb.enforce_iam)
+        install.set_iam_enforcement(emb.enforce_iam and self.fidelity)
         from .provision import provision_world
-        provision_world(self.config, self.info)
+        provision_world(self.config, self.info, self.fidelity)
         self.start_seconds = time.perf_counter() - started
         return self.info
 
