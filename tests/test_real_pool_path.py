@@ -1,0 +1,117 @@
+"""The real-pool path (`--target aws`), exercised for real: the features run against a
+`cognito-harness serve` process through its HTTP endpoint, exactly as they would against
+AWS (boto3 default credential chain, passwords from environment variables). Nothing is
+mocked: the embedded server plays "a Cognito-compatible endpoint"."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import boto3
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def served():
+    """`cognito-harness serve` in its own process; yields its JSON line."""
+    proc = subprocess.Popen([sys.executable, "-m", "cognito_harness.cli", "serve", "--config", str(ROOT / "scenarios.yaml")],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = proc.stdout.readline()
+    assert line, f"serve printed nothing: {proc.stderr.read()}"
+    info = json.loads(line)
+    yield info
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=20) == 0, "serve must exit 0 on SIGTERM"
+
+
+def _aws_config(tmp_path: Path, info: dict, allow_mutation: bool) -> Path:
+    data = yaml.safe_load((ROOT / "scenarios.yaml").read_text())
+    data["default_target"] = "aws"
+    data["targets"]["aws"] = {
+        "region": info["region"], "user_pool_id": info["user_pool_id"], "client_id": info["client_id"],
+        "identity_pool_id": info["identity_pool_id"], "domain": info["managed_login_url"],
+        "callback_url": info["callback_url"], "endpoint_url": info["endpoint_url"],
+        "clock_url": info["clock_url"], "allow_mutation": allow_mutation,
+    }
+    for persona in data["personas"].values():
+        persona.pop("password")  # a real pool's passwords never sit in the file
+    path = tmp_path / "scenarios.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def _env(info: dict, **extra) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "HARNESS_"))}
+    env.update(AWS_ACCESS_KEY_ID=info["admin_access_key_id"], AWS_SECRET_ACCESS_KEY=info["admin_secret_access_key"],
+               AWS_DEFAULT_REGION=info["region"], HARNESS_DEMO_PASSWORD="Demo1234pass",
+               HARNESS_ADMIN_PASSWORD="Admin1234pass", HARNESS_MFA_PASSWORD="Aaaa1111")
+    env.update(extra)
+    return env
+
+
+def _run_features(config: Path, env: dict, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pytest", "features", "--config", str(config), "-q",
+                           "-p", "no:cacheprovider", "-m", "not browser", *args],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+
+
+def _usernames(info: dict) -> set[str]:
+    idp = boto3.client("cognito-idp", endpoint_url=info["endpoint_url"], region_name=info["region"],
+                       aws_access_key_id=info["admin_access_key_id"],
+                       aws_secret_access_key=info["admin_secret_access_key"])
+    return {next(a["Value"] for a in u["Attributes"] if a["Name"] == "email")
+            for u in idp.list_users(UserPoolId=info["user_pool_id"])["Users"]}
+
+
+def _clock_offset(info: dict) -> float:
+    with urllib.request.urlopen(info["clock_url"], timeout=10) as resp:
+        return json.loads(resp.read())["offset"]
+
+
+def test_the_api_features_pass_through_the_real_pool_path(served, tmp_path):
+    offset_before = _clock_offset(served)
+    result = _run_features(_aws_config(tmp_path, served, allow_mutation=True), _env(served))
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert " passed" in result.stdout and "failed" not in result.stdout
+    # it was that server the run talked to: its clock was moved for the expiry scenarios
+    assert _clock_offset(served) > offset_before
+    # the run removed the user it created and left the existing ones alone
+    assert _usernames(served) == {"demo@example.com", "admin@example.com"}
+
+
+def test_a_pool_that_does_not_allow_mutation_is_never_changed(served, tmp_path):
+    before = _usernames(served)
+    result = _run_features(_aws_config(tmp_path, served, allow_mutation=False), _env(served),
+                           "-k", "created_user_is_confirmed or makes_mfa_optional")
+    assert result.returncode == 1
+    assert "targets.aws.allow_mutation is false" in result.stdout
+    assert _usernames(served) == before
+
+
+def test_missing_aws_credentials_are_named_not_a_traceback(served, tmp_path):
+    env = _env(served)
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        env.pop(key)
+    env.update(AWS_CONFIG_FILE=str(tmp_path / "none"), AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
+               AWS_EC2_METADATA_DISABLED="true")
+    result = _run_features(_aws_config(tmp_path, served, allow_mutation=True), env, "-x")
+    assert "no AWS credentials for --target aws" in result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_a_missing_password_variable_is_named(served, tmp_path):
+    env = _env(served)
+    env.pop("HARNESS_DEMO_PASSWORD")
+    result = _run_features(_aws_config(tmp_path, served, allow_mutation=True), env,
+                           "-k", "a_wrong_password_is_refused")
+    assert result.returncode == 1
+    assert "personas.demo.password_env: expected environment variable HARNESS_DEMO_PASSWORD to be set" in result.stdout
