@@ -81,6 +81,7 @@ class Target:
     login_style: str = "classic"
     login_selectors: dict = field(default_factory=dict)
     created_users: list[str] = field(default_factory=list)
+    created_usernames: set[str] = field(default_factory=set)
     _clients: dict = field(default_factory=dict, repr=False)
 
     # --- clients -------------------------------------------------------------------------
@@ -140,10 +141,20 @@ class Target:
             admin.admin_delete_user(UserPoolId=self.user_pool_id, Username=email)
         if email not in self.created_users:
             self.created_users.append(email)
-        admin.admin_create_user(
+        created = admin.admin_create_user(
             UserPoolId=self.user_pool_id, Username=email, MessageAction="SUPPRESS",
             UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}])
+        self.created_usernames.add(created["User"]["Username"])
         admin.admin_set_user_password(UserPoolId=self.user_pool_id, Username=email, Password=password, Permanent=True)
+
+    def require_own_user(self, what: str, email: str | None = None, username: str | None = None) -> None:
+        """On a real pool, only users this run created may be changed."""
+        if self.is_embedded:
+            return
+        if (email and email in self.created_users) or (username and username in self.created_usernames):
+            return
+        raise HarnessError(f"refusing to {what} for {email or username}: this run did not create that user, "
+                           "and the harness never modifies users it did not create")
 
     def delete_created_users(self) -> list[str]:
         removed = []

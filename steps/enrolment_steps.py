@@ -98,7 +98,9 @@ def secret_shape(world, persona):
 
 @then("the secret differs from the one another user receives")
 def secret_per_user(world):
-    other = flows.sign_in(world.target, world.persona("demo").email, world.password("demo"))
+    email, password = "harness-second-user@example.com", world.password("mfa user")
+    world.target.create_user(email, password)  # removed after the scenario, like every user the run creates
+    other = flows.sign_in(world.target, email, password)
     other_secret = flows.associate(world.target, other.tokens["AccessToken"])
     assert other_secret.ok, other_secret
     assert other_secret.response["SecretCode"] != world.extra["secret"]

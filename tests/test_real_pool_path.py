@@ -115,3 +115,23 @@ def test_a_missing_password_variable_is_named(served, tmp_path):
                            "-k", "a_wrong_password_is_refused")
     assert result.returncode == 1
     assert "personas.demo.password_env: expected environment variable HARNESS_DEMO_PASSWORD to be set" in result.stdout
+
+
+def test_users_the_run_did_not_create_are_never_modified(served, tmp_path, monkeypatch):
+    from cognito_harness import flows
+    from cognito_harness.config import load_config
+    from cognito_harness.errors import HarnessError
+    from cognito_harness.target import aws_target
+
+    for key, value in _env(served).items():
+        if key.startswith(("AWS_", "HARNESS_")):
+            monkeypatch.setenv(key, value)
+    target = aws_target(load_config(_aws_config(tmp_path, served, allow_mutation=True)))
+    with pytest.raises(HarnessError, match="did not create that user"):
+        flows.admin_prefer_totp(target, "demo@example.com")
+    demo = flows.sign_in(target, "demo@example.com", "Demo1234pass")
+    with pytest.raises(HarnessError, match="did not create that user"):
+        flows.associate(target, demo.tokens["AccessToken"])
+    with pytest.raises(HarnessError, match="did not create that user"):
+        target.create_user("demo@example.com", "Demo1234pass")
+    assert "UserMFASettingList" not in flows.admin_get_user(target, "demo@example.com").response

@@ -1,0 +1,66 @@
+"""Fixtures shared by the unit tests under tests/.
+
+The root conftest.py registers the harness plugins (options, `embedded_server`, steps);
+this file must not register them again. It adds:
+
+- `embedded`: the session's embedded server (the plugin's `embedded_server`), so there is
+  one faithful server per process — a second `EmbeddedServer` in the same process would
+  wipe the first one's moto state (install() drops it) and turn IAM enforcement off when
+  it stops;
+- the `plain_moto_fails(reason)` marker: on a test that runs against both the faithful
+  target and plain moto (the `world` fixture of test_fidelity_rules.py), the plain-moto
+  variant becomes `xfail(strict=True)`, which proves plain moto breaks the rule.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "plain_moto_fails(reason): the plain-moto variant of this test is xfail(strict=True) with "
+        "'plain moto: <reason>' — the rule is broken on plain moto 5.2.5",
+    )
+    config.addinivalue_line(
+        "markers", "plain_moto_agrees: plain moto already behaves like Cognito for this rule (no xfail)")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is None or callspec.params.get("world") != "plain-moto":
+            continue
+        marker = item.get_closest_marker("plain_moto_fails")
+        if marker is not None:
+            reason = marker.args[0] if marker.args else marker.kwargs.get("reason", "")
+            item.add_marker(pytest.mark.xfail(strict=True, reason=f"plain moto: {reason}"))
+
+
+@pytest.fixture(scope="session")
+def embedded(embedded_server):
+    """The ServerInfo of the session's embedded server (started once, shared with features/)."""
+    return embedded_server.info
+
+
+def http_json(url: str, body: object | None = None, method: str | None = None,
+              raw: bytes | None = None) -> tuple[int, dict]:
+    """(status, JSON body) of a plain HTTP call; errors are returned, not raised."""
+    data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
+    req = urllib.request.Request(url, data=data, method=method or ("POST" if data is not None else "GET"),
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, json.loads(resp.read() or b"{}")
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read() or b"{}")
+
+
+@pytest.fixture(scope="session")
+def http():
+    return http_json
