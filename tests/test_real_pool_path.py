@@ -132,6 +132,6 @@ def test_users_the_run_did_not_create_are_never_modified(served, tmp_path, monke
     demo = flows.sign_in(target, "demo@example.com", "Demo1234pass")
     with pytest.raises(HarnessError, match="did not create that user"):
         flows.associate(target, demo.tokens["AccessToken"])
-    with pytest.raises(HarnessError, match="did not create that user"):
+    with pytest.raises(HarnessError, match="this run did not create it"):
         target.create_user("demo@example.com", "Demo1234pass")
     assert "UserMFASettingList" not in flows.admin_get_user(target, "demo@example.com").response

@@ -299,7 +299,7 @@ def _code_grant(ref: ClientRef, p: _Params, store: CodeStore) -> dict[str, Any]:
     return out
 
 
-def _secret_hash(secret: str, username: str, client_id: str) -> str:
+def secret_hash(secret: str, username: str, client_id: str) -> str:
     digest = hmac.new(secret.encode(), (username + client_id).encode(), hashlib.sha256).digest()
     return base64.b64encode(digest).decode()
 
@@ -313,7 +313,7 @@ def _refresh_grant(ref: ClientRef, p: _Params) -> dict[str, Any]:
     if ref.client.generate_secret and record:
         # The client proved its secret above; the API path wants it as a SECRET_HASH.
         params["USERNAME"] = record[1]
-        params["SECRET_HASH"] = _secret_hash(ref.client.secret, record[1], ref.client_id)
+        params["SECRET_HASH"] = secret_hash(ref.client.secret, record[1], ref.client_id)
     try:
         result = ref.backend.initiate_auth(ref.client_id, "REFRESH_TOKEN_AUTH", params,
                                            via_managed_login=True)["AuthenticationResult"]

@@ -16,7 +16,8 @@ from werkzeug.wrappers import Request, Response
 from . import pages, qr
 from .codes import CodeStore
 from .flow import COOKIE_NAME, STAGE_CODE, STAGE_SETUP, FlowStore, SignInFlow
-from .oauth import AuthorizeRequest, ErrorPage, RedirectError, callback_location, validate_authorize
+from .oauth import (AuthorizeRequest, ErrorPage, RedirectError, callback_location, secret_hash,
+                    validate_authorize)
 from .responses import html, redirect, set_flow_cookie
 
 DEFAULT_ISSUER = "cognito-demo"
@@ -24,6 +25,15 @@ MSG_FORBIDDEN = "The form has expired or did not come from this page. Go back to
 MSG_NO_SIGN_IN = "There is no sign-in in progress here. Go back to the app and sign in again."
 MSG_NEW_PASSWORD = ("This account must set a new password first. The embedded managed login does not "
                     "emulate that page: give the user a permanent password (admin-set-user-password).")
+
+
+def _signed(auth: AuthorizeRequest, params: dict[str, str]) -> dict[str, str]:
+    """The managed login is the client itself: for a client with a secret it adds the
+    SECRET_HASH the API path asks apps for."""
+    client = auth.client.client
+    if client.generate_secret:
+        params = dict(params, SECRET_HASH=secret_hash(client.secret, params["USERNAME"], client.id))
+    return params
 
 
 class SignInPages:
@@ -105,7 +115,7 @@ class SignInPages:
         backend = auth.client.backend
         try:
             result = backend.initiate_auth(auth.client_id, "USER_PASSWORD_AUTH",
-                                           {"USERNAME": email, "PASSWORD": password or ""},
+                                           _signed(auth, {"USERNAME": email, "PASSWORD": password or ""}),
                                            via_managed_login=True)
         except JsonRESTError as err:
             return self._password_form(flow, auth, email, err.message)
@@ -147,7 +157,8 @@ class SignInPages:
         try:
             result = auth.client.backend.respond_to_auth_challenge(
                 flow.cognito_session, auth.client_id, "SOFTWARE_TOKEN_MFA",
-                {"USERNAME": flow.email, "SOFTWARE_TOKEN_MFA_CODE": code}, via_managed_login=True)
+                _signed(auth, {"USERNAME": flow.email, "SOFTWARE_TOKEN_MFA_CODE": code}),
+                via_managed_login=True)
         except JsonRESTError as err:
             if err.error_type == "NotAuthorizedException":  # the challenge session is over
                 return self._ended(flow, err.message)
@@ -187,7 +198,8 @@ class SignInPages:
         flow.cognito_session = verified["Session"]
         try:
             result = backend.respond_to_auth_challenge(flow.cognito_session, auth.client_id, "MFA_SETUP",
-                                                       {"USERNAME": flow.email}, via_managed_login=True)
+                                                       _signed(auth, {"USERNAME": flow.email}),
+                                                       via_managed_login=True)
         except JsonRESTError as err:
             return self._ended(flow, err.message)
         return self._complete(flow, auth, result["SignedIn"])
