@@ -24,6 +24,11 @@ class Authenticator:
     clock: object  # TargetClock
     used_steps: set[int] = field(default_factory=set, repr=False)
 
+    def __post_init__(self) -> None:
+        from . import redaction
+
+        redaction.register(self.secret)
+
     def __repr__(self) -> str:  # never show the secret
         return f"Authenticator(account={self.account!r}, issuer={self.issuer!r})"
 

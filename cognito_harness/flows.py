@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from botocore.exceptions import ClientError
 
+from . import redaction
 from .authenticator import Authenticator
 from .target import Target
 
@@ -49,6 +50,7 @@ def call(fn, **kwargs) -> Outcome:
         return Outcome(error_code=err.response["Error"]["Code"], error_message=err.response["Error"].get("Message", ""))
     response = dict(response)
     response.pop("ResponseMetadata", None)
+    redaction.register_response(response)
     return Outcome(response=response)
 
 

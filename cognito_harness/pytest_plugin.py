@@ -7,10 +7,12 @@ Registered from conftest.py (`pytest_plugins`).
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from dataclasses import dataclass, field
 
 import pytest
 
+from . import redaction
 from .authenticator import Authenticator
 from .config import Config, load_config
 from .errors import HarnessError
@@ -93,7 +95,9 @@ class World:
         return self.config.persona(name)
 
     def password(self, name: str) -> str:
-        return self.persona(name).password_for(self.target.name)
+        value = self.persona(name).password_for(self.target.name)
+        redaction.register(value)
+        return value
 
     def record(self, outcome: Outcome, persona: str | None = None) -> Outcome:
         self.last = outcome
@@ -116,6 +120,36 @@ def world(target, harness_config):
         mode = pool_mfa_before.get("MfaConfiguration", "OFF")
         totp = bool(pool_mfa_before.get("SoftwareTokenMfaConfiguration", {}).get("Enabled"))
         target.set_pool_mfa(mode, totp)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Failure reports and captured output never show a password, secret or token."""
+    result = yield
+    report = result.get_result()
+    if report.longrepr is not None:
+        text = str(report.longrepr)
+        clean = redaction.scrub(text)
+        if clean != text:
+            report.longrepr = clean
+    report.sections = [(title, redaction.scrub(content)) for title, content in report.sections]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session):
+    """Traces and report files written during the run get the same treatment."""
+    config = session.config
+    paths = []
+    output = config.getoption("output", default=None)
+    if output and os.path.isdir(output):
+        for root, _, files in os.walk(output):
+            paths += [os.path.join(root, f) for f in files if f.endswith((".zip", ".json", ".txt", ".log"))]
+    for option in ("cucumber_json_path", "xmlpath"):
+        value = getattr(config.option, option, None)
+        if value and os.path.isfile(value):
+            paths.append(value)
+    for path in paths:
+        redaction.scrub_file(Path(path))
 
 
 def pytest_report_header(config):

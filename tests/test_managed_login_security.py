@@ -32,7 +32,7 @@ from cognito_harness.managed_login import create_app
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios.yaml"
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
-PASSWORD = "Zxcv1234pass"
+PASSWORD = "Zxcv1234pass!"
 
 
 # --- fixtures and helpers ------------------------------------------------------------------
