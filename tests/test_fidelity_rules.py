@@ -380,3 +380,377 @@ def test_reassociating_replaces_the_pending_secret(world):
     assert world.verify(access, code_at(new, now)).response.get("Status") == "SUCCESS"
 
 
+@pytest.mark.plain_moto_agrees
+def test_reassociating_keeps_the_verified_device_until_the_new_one_is_verified(world):
+    email = world.new_user()
+    verified = world.enrol(email)
+    access = world.mfa_tokens(email, verified)["AccessToken"]
+    assert world.associate(access).ok
+    challenge = world.challenge(email)
+    assert world.answer(challenge, email, code_at(verified, world.clock.now())).tokens
+
+
+@pytest.mark.plain_moto_fails("any code passes VerifySoftwareToken (Status SUCCESS)")
+def test_wrong_code_at_verify_is_refused_with_enable_software_token_mfa_exception(world):
+    access = world.tokens(world.new_user())["AccessToken"]
+    secret = world.associate(access).response["SecretCode"]
+    out = world.verify(access, wrong_code(secret, world.clock.now()))
+    refused(out, "EnableSoftwareTokenMFAException", "Code mismatch and fail enable Software Token MFA")
+
+
+@pytest.mark.parametrize("garbage", ["abcdef", ""])
+@pytest.mark.plain_moto_fails("any string, even '' or letters, passes VerifySoftwareToken")
+def test_garbage_code_at_verify_is_refused(world, garbage):
+    access = world.tokens(world.new_user())["AccessToken"]
+    assert world.associate(access).ok
+    out = world.verify(access, garbage)
+    assert not out.ok and out.response.get("Status") != "SUCCESS", f"{garbage!r} was accepted: {out}"
+
+
+@pytest.mark.parametrize("windows", [-1, 1], ids=["one-early", "one-late"])
+@pytest.mark.plain_moto_fails("with MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP it checks codes with no ±1 window "
+                              "(CodeMismatchException); without it any code passes")
+def test_code_one_window_early_or_late_is_accepted(world, moto_checks_codes, windows):
+    access = world.tokens(world.new_user())["AccessToken"]
+    secret = world.associate(access).response["SecretCode"]
+    world.settle()
+    out = world.verify(access, code_at(secret, world.clock.now() + windows * STEP))
+    assert out.response.get("Status") == "SUCCESS", out
+
+
+@pytest.mark.parametrize("windows", [-2, 2], ids=["two-early", "two-late"])
+@pytest.mark.plain_moto_fails("any code passes VerifySoftwareToken")
+def test_code_two_windows_away_is_refused(world, windows):
+    access = world.tokens(world.new_user())["AccessToken"]
+    secret = world.associate(access).response["SecretCode"]
+    world.settle()
+    out = world.verify(access, code_at(secret, world.clock.now() + windows * STEP))
+    refused(out, "EnableSoftwareTokenMFAException", rules.MSG_VERIFY_MISMATCH)
+
+
+@pytest.mark.plain_moto_fails("Associate succeeds on a pool whose software token MFA is off")
+def test_totp_on_a_pool_without_software_token_mfa_is_refused(world):
+    email = world.new_user(world.off_pool_id)
+    access = world.tokens(email, world.off_client_id)["AccessToken"]
+    refused(world.associate(access), "SoftwareTokenMFANotFoundException",
+            "Software Token MFA has not been enabled by the userPool.")
+
+
+@pytest.mark.plain_moto_fails('same code, other text: "User has not verified software token mfa"')
+def test_preference_before_verify_is_refused_without_delivery_config(world):
+    out = world.prefer(world.new_user())
+    refused(out, "InvalidParameterException", "User does not have delivery config set to turn on SOFTWARE_TOKEN_MFA")
+
+
+# =========================================================================================
+# Which challenge a sign-in gets, and its shape (rows 7-10)
+# =========================================================================================
+
+@pytest.mark.plain_moto_fails("only PreferredMfa=true is challenged; Enabled=true alone gets tokens")
+def test_enabled_but_not_preferred_totp_is_challenged_in_an_optional_pool(world):
+    email = world.new_user()
+    world.enrol(email, enabled=True, preferred=False)
+    out = world.sign_in(email)
+    assert out.challenge == "SOFTWARE_TOKEN_MFA" and not out.tokens, out
+
+
+@pytest.mark.plain_moto_fails("a confirmed user without a factor gets tokens in an ON pool")
+def test_required_pool_sends_a_confirmed_unenrolled_user_to_mfa_setup(world):
+    email = world.new_user(world.on_pool_id)
+    out = world.sign_in(email, world.on_client_id)
+    assert out.challenge == "MFA_SETUP" and out.response.get("Session"), out
+    can_setup = out.response["ChallengeParameters"]["MFAS_CAN_SETUP"]
+    assert isinstance(can_setup, str) and json.loads(can_setup) == ["SOFTWARE_TOKEN_MFA"], can_setup
+
+
+@pytest.mark.plain_moto_fails("no MFA_SETUP challenge to answer: the user gets tokens at once")
+def test_mfa_setup_session_enrols_the_user_and_then_signs_in(world):
+    email = world.new_user(world.on_pool_id)
+    setup = world.sign_in(email, world.on_client_id)
+    assert setup.challenge == "MFA_SETUP", setup
+    secret = call(world.app().associate_software_token, Session=setup.response["Session"])
+    assert secret.ok and secret.response.get("Session"), secret
+    world.settle()
+    code = code_at(secret.response["SecretCode"], world.clock.now())
+    verified = call(world.app().verify_software_token, Session=secret.response["Session"], UserCode=code)
+    assert verified.response.get("Status") == "SUCCESS" and verified.response.get("Session"), verified
+    done = call(world.app().respond_to_auth_challenge, ClientId=world.on_client_id, ChallengeName="MFA_SETUP",
+                Session=verified.response["Session"], ChallengeResponses={"USERNAME": email})
+    assert done.tokens, done
+
+
+@pytest.mark.plain_moto_fails("ChallengeParameters is {}")
+def test_challenge_carries_user_id_for_srp(world):
+    email = world.new_user()
+    world.enrol(email)
+    params = world.challenge(email).response["ChallengeParameters"]
+    assert "USER_ID_FOR_SRP" in params, params
+    uuid.UUID(params["USER_ID_FOR_SRP"])  # the user's internal name: a UUID in an email-username pool
+
+
+@pytest.mark.plain_moto_fails("any non-empty code passes RespondToAuthChallenge")
+def test_wrong_code_at_sign_in_is_refused_with_code_mismatch(world):
+    email = world.new_user()
+    secret = world.enrol(email)
+    out = world.answer(world.challenge(email), email, wrong_code(secret, world.clock.now()))
+    refused(out, "CodeMismatchException", "Invalid code received for user")
+
+
+@pytest.mark.plain_moto_fails("a code is accepted again and again")
+def test_reused_code_is_refused_with_expired_code(world):
+    email = world.new_user()
+    secret = world.enrol(email)
+    world.settle()
+    code = code_at(secret, world.clock.now())
+    assert world.answer(world.challenge(email), email, code).tokens
+    again = world.answer(world.challenge(email), email, code)
+    refused(again, "ExpiredCodeException", "Your software token has already been used once.")
+
+
+@pytest.mark.plain_moto_fails("the code that verified the device signs in too")
+def test_the_verify_code_cannot_sign_in_too(world):
+    """UNVERIFIED choice (Choices.verify_code_counts_as_used, default true)."""
+    if not rules.CHOICES.verify_code_counts_as_used:
+        pytest.skip("targets.embedded.undocumented.verify_code_counts_as_used is false")
+    email = world.new_user()
+    access = world.tokens(email)["AccessToken"]
+    secret = world.associate(access).response["SecretCode"]
+    world.settle()
+    code = code_at(secret, world.clock.now())
+    assert world.verify(access, code).ok and world.prefer(email).ok
+    refused(world.answer(world.challenge(email), email, code), "ExpiredCodeException", rules.MSG_CODE_REUSED)
+
+
+# =========================================================================================
+# The challenge session (rows 11-12)
+# =========================================================================================
+
+@pytest.mark.plain_moto_fails("a session never expires (it still worked 16 minutes later)")
+def test_session_expires_after_auth_session_validity(world):
+    email = world.new_user()
+    secret = world.enrol(email)
+    challenge = world.challenge(email)
+    world.clock.advance(3 * 60 + 1)  # the app client's AuthSessionValidity is 3 minutes
+    out = world.answer(challenge, email, code_at(secret, world.clock.now()))
+    refused(out, "NotAuthorizedException", "Invalid session for the user, session is expired.")
+
+
+@pytest.mark.plain_moto_fails("a used session is refused, but with ResourceNotFoundException")
+def test_session_is_single_use(world):
+    email = world.new_user()
+    secret = world.enrol(email)
+    challenge = world.challenge(email)
+    assert world.answer(challenge, email, code_at(secret, world.clock.now())).tokens
+    world.next_window()
+    again = world.answer(challenge, email, code_at(secret, world.clock.now()))
+    assert not again.tokens
+    refused(again, "NotAuthorizedException")
+
+
+@pytest.mark.plain_moto_fails("unlimited wrong codes per session (and, by default, no wrong code at all)")
+def test_session_ends_after_too_many_wrong_codes(world):
+    """UNVERIFIED choice (Choices.max_wrong_codes_per_session, default 3)."""
+    email = world.new_user()
+    secret = world.enrol(email)
+    challenge = world.challenge(email)
+    for _ in range(rules.CHOICES.max_wrong_codes_per_session):
+        refused(world.answer(challenge, email, wrong_code(secret, world.clock.now())), "CodeMismatchException")
+    out = world.answer(challenge, email, code_at(secret, world.clock.now()))
+    assert not out.tokens
+    refused(out, "NotAuthorizedException")
+
+
+@pytest.mark.plain_moto_fails("another user's USERNAME redeems the session and gets that user's tokens")
+def test_session_is_bound_to_its_user(world):
+    first, second = world.new_user(), world.new_user()
+    world.enrol(first)
+    second_secret = world.enrol(second)
+    challenge = world.challenge(first)
+    out = world.answer(challenge, second, code_at(second_secret, world.clock.now()))
+    assert not out.tokens, "a session for one user signed in another"
+    refused(out, "NotAuthorizedException")
+
+
+@pytest.mark.plain_moto_fails("another client of the pool redeems the session")
+def test_session_is_bound_to_its_client(world):
+    email = world.new_user()
+    secret = world.enrol(email)
+    challenge = world.challenge(email)
+    out = world.answer(challenge, email, code_at(secret, world.clock.now()), client_id=world.admin_client_id)
+    assert not out.tokens, "a session issued to one client was redeemed by another"
+    refused(out, "NotAuthorizedException")
+
+
+@pytest.mark.parametrize("other_challenge, responses", [
+    ("SMS_MFA", {"SMS_MFA_CODE": "123456"}),
+    ("NEW_PASSWORD_REQUIRED", {"NEW_PASSWORD": "Bbbb2222new"}),
+], ids=["SMS_MFA", "NEW_PASSWORD_REQUIRED"])
+@pytest.mark.plain_moto_fails("answering another challenge on the MFA session returns tokens (MFA skipped)")
+def test_session_is_bound_to_its_challenge(world, other_challenge, responses):
+    email = world.new_user()
+    world.enrol(email)
+    challenge = world.challenge(email)
+    out = world.answer(challenge, email, "", challenge_name=other_challenge, responses=responses)
+    assert not out.tokens, f"{other_challenge} on a SOFTWARE_TOKEN_MFA session skipped MFA"
+    refused(out, "NotAuthorizedException")
+    assert world.sign_in(email).challenge == "SOFTWARE_TOKEN_MFA", "the password must not have changed"
+
+
+# =========================================================================================
+# App client settings (rows 13-15)
+# =========================================================================================
+
+@pytest.mark.plain_moto_fails("ExplicitAuthFlows is never enforced: the admin flow works on any client")
+def test_admin_flow_not_enabled_for_the_client_is_refused(world):
+    email = world.existing["demo"]
+    out = call(world.admin().admin_initiate_auth, UserPoolId=world.pool_id, ClientId=world.client_id,
+               AuthFlow="ADMIN_USER_PASSWORD_AUTH", AuthParameters={"USERNAME": email, "PASSWORD": world.password})
+    refused(out, "InvalidParameterException", "Auth flow not enabled for this client")
+
+
+@pytest.mark.plain_moto_fails('always UserNotFoundException "User does not exist."')
+def test_unknown_user_looks_like_a_wrong_password(world):
+    out = world.sign_in(f"nobody-{uuid.uuid4().hex[:8]}@example.com")
+    refused(out, "NotAuthorizedException", "Incorrect username or password.")
+
+
+@pytest.mark.plain_moto_fails("the message is the user name")
+def test_wrong_password_on_the_admin_flow_is_incorrect_username_or_password(world):
+    email = world.existing["admin"]
+    out = call(world.admin().admin_initiate_auth, UserPoolId=world.pool_id, ClientId=world.admin_client_id,
+               AuthFlow="ADMIN_USER_PASSWORD_AUTH", AuthParameters={"USERNAME": email, "PASSWORD": "Wrong1234pass"})
+    refused(out, "NotAuthorizedException", "Incorrect username or password.")
+
+
+# =========================================================================================
+# Tokens (rows 16-18)
+# =========================================================================================
+
+@pytest.mark.plain_moto_fails("no email / email_verified (without ReadAttributes) and no event_id")
+def test_id_token_carries_email_boolean_email_verified_and_event_id(world):
+    email = world.existing["demo"]
+    id_claims = claims(world.tokens(email)["IdToken"])
+    assert id_claims.get("email") == email, id_claims
+    assert id_claims.get("email_verified") is True, "email_verified must be a JSON boolean"
+    assert id_claims.get("event_id"), id_claims
+    for name in ("sub", "aud", "token_use", "auth_time", "iss", "cognito:username", "exp", "iat", "jti", "origin_jti"):
+        assert name in id_claims, f"{name} missing from the ID token"
+    assert id_claims["token_use"] == "id" and id_claims["aud"] == world.client_id
+
+
+@pytest.mark.plain_moto_fails("token lifetimes ignore the client: always 3600 s")
+def test_token_lifetimes_follow_the_client(world):
+    tokens = world.tokens(world.existing["demo"], world.short_client_id)
+    access, id_token = claims(tokens["AccessToken"]), claims(tokens["IdToken"])
+    assert access["exp"] - access["iat"] == 300, "AccessTokenValidity 5 minutes"
+    assert id_token["exp"] - id_token["iat"] == 300, "IdTokenValidity 5 minutes"
+    assert tokens["ExpiresIn"] == 300
+
+
+def _jwks(world: World, pool_id: str) -> KeySet:
+    with urllib.request.urlopen(f"{world.endpoint}/{pool_id}/.well-known/jwks.json", timeout=10) as resp:
+        return KeySet.import_key_set(json.loads(resp.read()))
+
+
+@pytest.mark.plain_moto_fails('one key, kid "dummy", signs the tokens of every pool')
+def test_each_pool_signs_with_its_own_key(world):
+    token = world.tokens(world.existing["demo"])["IdToken"]
+    other = world.tokens(world.new_user(world.off_pool_id), world.off_client_id)["IdToken"]
+    kid, other_kid = (json.loads(_b64(t.split(".")[0]))["kid"] for t in (token, other))
+    assert kid != other_kid, f"both pools sign with kid {kid!r}"
+    keys, other_keys = _jwks(world, world.pool_id), _jwks(world, world.off_pool_id)
+    assert jwt.decode(token, keys).claims["iss"].endswith("/" + world.pool_id)
+    assert jwt.decode(other, other_keys).claims["iss"].endswith("/" + world.off_pool_id)
+    with pytest.raises((JoseError, ValueError)):
+        jwt.decode(token, other_keys)
+
+
+def _b64(part: str) -> bytes:
+    import base64
+    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+
+
+# =========================================================================================
+# Identity pool and AWS credentials (rows 20-22)
+# =========================================================================================
+
+def _get_id(world: World, logins: dict | None) -> Outcome:
+    args = {"IdentityPoolId": world.identity_pool_id}
+    if logins is not None:
+        args["Logins"] = logins
+    return call(world.app("cognito-identity").get_id, **args)
+
+
+def _credentials(world: World, email: str) -> dict:
+    logins = {world.provider: world.tokens(email)["IdToken"]}
+    identity = _get_id(world, logins)
+    assert identity.ok, identity
+    out = call(world.app("cognito-identity").get_credentials_for_identity,
+               IdentityId=identity.response["IdentityId"], Logins=logins)
+    assert out.ok, out
+    return out.response["Credentials"]
+
+
+@pytest.mark.plain_moto_fails("GetId ignores Logins: a garbage token gets an identity")
+def test_get_id_refuses_a_garbage_login_token(world):
+    out = _get_id(world, {world.provider: "not.a.token"})
+    refused(out, "NotAuthorizedException")
+
+
+@pytest.mark.plain_moto_fails("GetId returns a new random IdentityId on every call")
+def test_get_id_returns_the_same_identity_for_the_same_user(world):
+    email = world.existing["admin"]
+    first = _get_id(world, {world.provider: world.tokens(email)["IdToken"]})
+    second = _get_id(world, {world.provider: world.tokens(email)["IdToken"]})
+    assert first.ok and second.ok, (first, second)
+    assert first.response["IdentityId"] == second.response["IdentityId"]
+
+
+@pytest.mark.plain_moto_fails("GetId without Logins returns an identity on an authenticated-only pool")
+def test_get_id_without_logins_is_refused_on_an_authenticated_only_pool(world):
+    refused(_get_id(world, None), "NotAuthorizedException",
+            "Unauthenticated access is not supported for this identity pool.")
+
+
+@pytest.mark.plain_moto_fails("constant TESTACCESSKEY12345 for any identity")
+def test_identity_credentials_are_not_constant_test_keys(world):
+    credentials = _credentials(world, world.existing["admin"])
+    assert credentials["AccessKeyId"] != "TESTACCESSKEY12345"
+    assert credentials.get("SessionToken")
+
+
+@pytest.mark.plain_moto_fails("no IAM: the constant keys may write to S3 too")
+def test_identity_credentials_list_buckets_but_cannot_write(world):
+    s3 = world.s3_with(_credentials(world, world.existing["admin"]))
+    listed = call(s3.list_buckets)
+    assert listed.ok, listed
+    assert world.bucket in [b["Name"] for b in listed.response["Buckets"]]
+    refused(call(s3.put_object, Bucket=world.bucket, Key="probe.txt", Body=b"probe"), "AccessDenied")
+
+
+# =========================================================================================
+# Admin views (seed log Step 1 and Check 2)
+# =========================================================================================
+
+@pytest.mark.plain_moto_fails("AdminGetUser always adds MFAOptions [], UserMFASettingList [] and "
+                              'PreferredMfaSetting ""')
+def test_admin_get_user_shows_no_mfa_fields_for_a_user_without_mfa(world):
+    user = call(world.admin().admin_get_user, UserPoolId=world.pool_id, Username=world.existing["demo"])
+    assert user.ok, user
+    present = [name for name in MFA_FIELDS if name in user.response]
+    assert not present, f"MFA fields for a user without MFA: {present}"
+
+
+@pytest.mark.plain_moto_agrees
+def test_admin_get_user_shows_totp_for_an_enrolled_user(world):
+    email = world.new_user()
+    world.enrol(email)
+    user = call(world.admin().admin_get_user, UserPoolId=world.pool_id, Username=email).response
+    assert user.get("UserMFASettingList") == ["SOFTWARE_TOKEN_MFA"], user
+    assert user.get("PreferredMfaSetting") == "SOFTWARE_TOKEN_MFA", user
+
+
+@pytest.mark.plain_moto_fails("the answer carries SmsMfaConfiguration / SoftwareTokenMfaConfiguration too")
+def test_a_fresh_pool_mfa_config_is_only_mfa_configuration_off(world):
+    out = call(world.admin().get_user_pool_mfa_config, UserPoolId=world.off_pool_id)
+    assert out.response == {"MfaConfiguration": "OFF"}, out.response
