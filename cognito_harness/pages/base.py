@@ -1,0 +1,43 @@
+"""What the page objects share: locators that a `selectors` dict can override.
+
+Keys (scenarios.yaml `login_selectors`): username, password, next, submit, code,
+code_submit, error, secret. A key given there is a CSS selector for a real pool's
+branded pages; otherwise the role/label locator of the page object is used. Either way
+only visible elements count (the classic hosted UI renders its form twice, one hidden)."""
+
+from __future__ import annotations
+
+from typing import Callable, Mapping
+
+from playwright.sync_api import Locator, Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+DEFAULT_TIMEOUT_MS = 5000
+
+
+class PageObject:
+    def __init__(self, page: Page, selectors: Mapping[str, str] | None = None):
+        self.page = page
+        self.selectors = dict(selectors or {})
+
+    def _find(self, key: str, default: Callable[[Page], Locator]) -> Locator:
+        css = self.selectors.get(key)
+        locator = self.page.locator(css) if css else default(self.page)
+        return locator.filter(visible=True).first
+
+    def _text_when_visible(self, locator: Locator, timeout: float) -> str:
+        try:
+            locator.wait_for(state="visible", timeout=timeout)
+        except PlaywrightTimeoutError:
+            return ""
+        return locator.inner_text().strip()
+
+    def _shown(self, locator: Locator, timeout: float) -> bool:
+        try:
+            locator.wait_for(state="visible", timeout=timeout)
+            return True
+        except PlaywrightTimeoutError:
+            return False
+
+    def _alert(self) -> Locator:
+        return self._find("error", lambda p: p.get_by_role("alert"))
