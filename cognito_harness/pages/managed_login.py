@@ -34,7 +34,10 @@ class ManagedLoginPage(PageObject):
         return self._shown(self.username, timeout)
 
     def enter_email(self, email: str) -> None:
-        """Fill the email; on the two-step page also choose Next."""
+        """Fill the email; on the two-step page also choose Next. (On the password step,
+        where the email is shown read-only, there is nothing to fill.)"""
+        if not self.username.is_editable():
+            return
         self.username.fill(email)
         if self.next_button.is_visible():
             self.next_button.click()
