@@ -54,7 +54,7 @@ _saved: dict | None = None
 
 
 def install(choices: rules.Choices | None = None, enforce_iam: bool = True) -> None:
-    """Make moto faithful. Idempotent. Existing moto state is dropped (fresh backends)."""
+    """Make moto faithful. Idempotent."""
     global _saved
     with _lock:
         if _saved is None:
@@ -64,8 +64,11 @@ def install(choices: rules.Choices | None = None, enforce_iam: bool = True) -> N
                 "public": list(ActionAuthenticatorMixin.PUBLIC_OPERATIONS),
                 "no_auth": moto_settings.INITIAL_NO_AUTH_ACTION_COUNT,
             }
-        idp_models.cognitoidp_backends.backend = FaithfulCognitoIdpBackend
-        idp_models.cognitoidp_backends.clear()
+        if idp_models.cognitoidp_backends.backend is not FaithfulCognitoIdpBackend:
+            # backends built from moto's class are dropped; a second server in the same
+            # process (already faithful) keeps the first one's pools
+            idp_models.cognitoidp_backends.backend = FaithfulCognitoIdpBackend
+            idp_models.cognitoidp_backends.clear()
         idp_models.CognitoIdpUser = FaithfulUser
         for op in UNSIGNED_COGNITO_OPERATIONS:
             if op not in ActionAuthenticatorMixin.PUBLIC_OPERATIONS:

@@ -30,8 +30,14 @@ def pool_definition(config: Config) -> dict:
     }
 
 
-def client_definition(config: Config, pool_id: str) -> dict:
+VERIFY_PAGE = "/verify/hosted-ui-verify.html"
+
+
+def client_definition(config: Config, pool_id: str, served_at: str | None = None) -> dict:
+    """The app client; with `served_at`, the embedded server's own copy of the narrative's
+    hosted-ui-verify page is registered as a callback and logout URL too."""
     c = config.app_client
+    own = [served_at + VERIFY_PAGE] if served_at else []
     return {
         "UserPoolId": pool_id,
         "ClientName": c.name,
@@ -43,8 +49,8 @@ def client_definition(config: Config, pool_id: str) -> dict:
         "RefreshTokenValidity": c.refresh_token_validity_days,
         "TokenValidityUnits": {"AccessToken": "minutes", "IdToken": "minutes", "RefreshToken": "days"},
         "PreventUserExistenceErrors": "ENABLED" if c.prevent_user_existence_errors else "LEGACY",
-        "CallbackURLs": list(c.callback_urls),
-        "LogoutURLs": list(c.logout_urls),
+        "CallbackURLs": list(c.callback_urls) + own,
+        "LogoutURLs": list(c.logout_urls) + own,
         "AllowedOAuthFlows": ["code"],
         "AllowedOAuthScopes": list(c.oauth_scopes),
         "AllowedOAuthFlowsUserPoolClient": True,
@@ -57,7 +63,7 @@ def provision_world(config: Config, info: ServerInfo, fidelity: bool = True) -> 
     idp = session.client("cognito-idp", endpoint_url=info.endpoint_url)
     pool_id = idp.create_user_pool(**pool_definition(config))["UserPool"]["Id"]
     idp.create_user_pool_domain(UserPoolId=pool_id, Domain=config.pool.name.lower().replace("_", "-"))
-    client_id = idp.create_user_pool_client(**client_definition(config, pool_id))["UserPoolClient"]["ClientId"]
+    client_id = idp.create_user_pool_client(**client_definition(config, pool_id, info.endpoint_url))["UserPoolClient"]["ClientId"]
     for persona in config.existing_personas:
         idp.admin_create_user(
             UserPoolId=pool_id, Username=persona.email, MessageAction="SUPPRESS",
@@ -74,8 +80,9 @@ def provision_world(config: Config, info: ServerInfo, fidelity: bool = True) -> 
         CognitoIdentityProviders=[{"ProviderName": PROVIDER.format(region=info.region, pool=pool_id),
                                    "ClientId": client_id, "ServerSideTokenCheck": False}],
     )["IdentityPoolId"]
+    role_name = f"{config.identity_pool.name}-authenticated-{identity_pool_id[-8:]}"  # one per world
     role_arn = iam.create_role(
-        RoleName=f"{config.identity_pool.name}-authenticated",
+        RoleName=role_name,
         AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{
             "Effect": "Allow", "Principal": {"Federated": "cognito-identity.amazonaws.com"},
             "Action": "sts:AssumeRoleWithWebIdentity",
@@ -83,7 +90,7 @@ def provision_world(config: Config, info: ServerInfo, fidelity: bool = True) -> 
                           "ForAnyValue:StringLike": {"cognito-identity.amazonaws.com:amr": "authenticated"}},
         }]}),
     )["Role"]["Arn"]
-    iam.put_role_policy(RoleName=f"{config.identity_pool.name}-authenticated", PolicyName="list-buckets-only",
+    iam.put_role_policy(RoleName=role_name, PolicyName="list-buckets-only",
                         PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{
                             "Effect": "Allow", "Action": list(config.identity_pool.authenticated_role_actions),
                             "Resource": "*"}]}))
@@ -93,5 +100,5 @@ def provision_world(config: Config, info: ServerInfo, fidelity: bool = True) -> 
 
     info.user_pool_id, info.client_id, info.identity_pool_id = pool_id, client_id, identity_pool_id
     info.bucket, info.authenticated_role_arn = config.identity_pool.bucket, role_arn
-    info.callback_url = config.app_client.callback_urls[0]
+    info.callback_url = info.endpoint_url + VERIFY_PAGE
     return info

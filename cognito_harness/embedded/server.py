@@ -19,7 +19,6 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import make_server
 
-from ..clock import CLOCK
 from ..config import Config
 from . import install, rules
 from .app import HarnessApp
@@ -108,7 +107,6 @@ class EmbeddedServer:
             install.install(rules.Choices(**vars(emb.undocumented)), enforce_iam=False)
         else:
             install.uninstall()
-        CLOCK.reset()
         self._server = _HarnessMotoServer(self.host, self.port, self._make_front)
         self._server.start()
         host, port = self._server.get_host_and_port()
@@ -137,15 +135,14 @@ class EmbeddedServer:
 
 
 def _create_admin_identity() -> tuple[str, str]:
-    """An IAM user with an all-actions policy: the key pair admin calls are signed with."""
+    """An IAM user with an all-actions policy: the key pair admin calls are signed with.
+    One user per server, so servers sharing a process keep their own keys."""
     iam = iam_backends[DEFAULT_ACCOUNT_ID]["aws"]
-    if ADMIN_USER not in iam.users:
-        iam.create_user(region_name="us-east-1", user_name=ADMIN_USER)
-        iam.put_user_policy(ADMIN_USER, "harness-admin", json.dumps({
-            "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
-        }))
-    for old in iam.list_access_keys(ADMIN_USER)[:-1]:  # IAM allows two keys per user
-        iam.delete_access_key(old.access_key_id, ADMIN_USER)
-    key = iam.create_access_key(ADMIN_USER)
+    name = f"{ADMIN_USER}-{len([u for u in iam.users if u.startswith(ADMIN_USER)]) + 1}"
+    iam.create_user(region_name="us-east-1", user_name=name)
+    iam.put_user_policy(name, "harness-admin", json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+    }))
+    key = iam.create_access_key(name)
     return key.access_key_id, key.secret_access_key
