@@ -2,8 +2,9 @@
 rule is taken out), then the sign-in flows of the narrative (no MFA, authenticator code,
 authenticator set-up in a pool where MFA is required) and the token endpoints.
 
-One embedded server for the module; every test makes its own users or clients, so the
-order does not matter. Time moves with CLOCK.advance, never sleep.
+The session's embedded server (tests/conftest.py `embedded`), with a pool and client of this
+module's own; tests that need more make their own users or clients, so the order does not
+matter. Time moves with CLOCK.advance, never sleep.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import json
 import re
 import secrets
 import uuid
-from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pyotp
@@ -26,34 +27,42 @@ from werkzeug.test import Client
 
 from cognito_harness.aws_clients import admin_session, public_client
 from cognito_harness.clock import CLOCK
-from cognito_harness.config import load_config
-from cognito_harness.embedded.server import EmbeddedServer
 from cognito_harness.managed_login import create_app
+from cognito_harness.managed_login.responses import origin_of
 
-SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios.yaml"
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 PASSWORD = "Zxcv1234pass!"
+USERS = {"demo@example.com": "Demo1234pass!", "admin@example.com": "Admin1234pass!"}
 
 
 # --- fixtures and helpers ------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def info():
-    srv = EmbeddedServer(load_config(SCENARIOS))
-    started = srv.start()
-    yield started
-    srv.stop()
+def info(embedded, idp):
+    """The session's embedded server, with a pool and app client of this module's own (so
+    the narrative's pool, shared with features/, is left as it is): email sign-in, a
+    code-grant client with the server's callback URL, demo@ and admin@ without MFA."""
+    pool_id = idp.create_user_pool(
+        PoolName=f"managed-login-{uuid.uuid4().hex[:6]}", UsernameAttributes=["email"], MfaConfiguration="OFF",
+        Schema=[{"Name": "email", "AttributeDataType": "String", "Required": True, "Mutable": True}],
+    )["UserPool"]["Id"]
+    client_id = make_client(idp, pool_id, embedded.callback_url, AuthSessionValidity=3,
+                            PreventUserExistenceErrors="ENABLED")
+    for email, password in USERS.items():
+        new_user(idp, pool_id, email, password)
+    mine = dict(embedded.as_dict(), user_pool_id=pool_id, client_id=client_id)
+    return SimpleNamespace(**mine, as_dict=lambda: dict(mine))
 
 
 @pytest.fixture(scope="module")
-def idp(info):
-    session = admin_session(info.region, info.admin_access_key_id, info.admin_secret_access_key)
-    return session.client("cognito-idp", endpoint_url=info.endpoint_url)
+def idp(embedded):
+    session = admin_session(embedded.region, embedded.admin_access_key_id, embedded.admin_secret_access_key)
+    return session.client("cognito-idp", endpoint_url=embedded.endpoint_url)
 
 
 @pytest.fixture(scope="module")
-def public_idp(info):
-    return public_client("cognito-idp", info.region, info.endpoint_url)
+def public_idp(embedded):
+    return public_client("cognito-idp", embedded.region, embedded.endpoint_url)
 
 
 class Browser:
@@ -138,16 +147,16 @@ def exchange(browser: Browser, info, code: str, **extra):
 def signed_in_code(info, state="s1", **extra) -> tuple[Browser, str]:
     """demo@example.com signs in (no MFA); the authorization code it gets."""
     browser = Browser(info.endpoint_url)
-    resp, _ = sign_in(browser, query(info, state=state, **extra), "demo@example.com", "Demo1234pass")
+    resp, _ = sign_in(browser, query(info, state=state, **extra), "demo@example.com", USERS["demo@example.com"])
     return browser, callback_params(resp)["code"]
 
 
-def new_user(idp, pool_id: str, email: str | None = None) -> str:
+def new_user(idp, pool_id: str, email: str | None = None, password: str = PASSWORD) -> str:
     email = email or f"user-{uuid.uuid4().hex[:10]}@example.com"
     idp.admin_create_user(UserPoolId=pool_id, Username=email, MessageAction="SUPPRESS",
                           UserAttributes=[{"Name": "email", "Value": email},
                                           {"Name": "email_verified", "Value": "true"}])
-    idp.admin_set_user_password(UserPoolId=pool_id, Username=email, Password=PASSWORD, Permanent=True)
+    idp.admin_set_user_password(UserPoolId=pool_id, Username=email, Password=password, Permanent=True)
     return email
 
 
@@ -246,9 +255,8 @@ def test_authorize_redirects_to_login_with_the_same_query(info):
 
 def test_state_is_passed_through_unchanged(info):
     state = 'a b+c/d?e=f&g=h%20"<>{}' + "\u00e9"
-    _, code = signed_in_code(info, state=state)
     browser = Browser(info.endpoint_url)
-    resp, _ = sign_in(browser, query(info, state=state), "demo@example.com", "Demo1234pass")
+    resp, _ = sign_in(browser, query(info, state=state), "demo@example.com", USERS["demo@example.com"])
     assert callback_params(resp)["state"] == state
 
 
@@ -361,7 +369,7 @@ def test_login_post_without_the_browsers_csrf_token_is_403(info, tamper):
     q = query(info)
     browser = Browser(info.endpoint_url)
     token = csrf_of(open_login(browser, q))
-    form = {"username": "demo@example.com", "password": "Demo1234pass", "_csrf": token}
+    form = {"username": "demo@example.com", "password": USERS["demo@example.com"], "_csrf": token}
     if tamper == "no token":
         del form["_csrf"]
     elif tamper == "wrong token":
@@ -397,7 +405,7 @@ def test_html_pages_carry_the_security_headers(info):
     resp, _ = Browser(info.endpoint_url).get("/login?" + query(info))
     csp = resp.getheader("Content-Security-Policy")
     assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
-    assert "script-src 'none'" in csp and "form-action 'self' http://localhost:3000" in csp
+    assert "script-src 'none'" in csp and f"form-action 'self' {origin_of(info.callback_url)}" in csp
     assert resp.getheader("X-Frame-Options") == "DENY"
     assert resp.getheader("X-Content-Type-Options") == "nosniff"
     assert resp.getheader("Referrer-Policy") == "no-referrer"
@@ -419,7 +427,7 @@ def test_logout_to_a_registered_uri_forgets_the_browser(info):
     assert not browser.cookies
     # the old form's token is dead with the flow it belonged to
     resp, _ = browser.post("/login?" + query(info), {"_csrf": csrf_of(page), "username": "demo@example.com",
-                                                     "password": "Demo1234pass"})
+                                                     "password": USERS["demo@example.com"]})
     assert resp.status == 403
 
 
@@ -455,7 +463,7 @@ def test_token_endpoint_errors(info):
 
 def test_user_without_mfa_is_sent_to_the_callback_with_code_and_state(info):
     browser = Browser(info.endpoint_url)
-    resp, _ = sign_in(browser, query(info, state="st-1"), "admin@example.com", "Admin1234pass")
+    resp, _ = sign_in(browser, query(info, state="st-1"), "admin@example.com", USERS["admin@example.com"])
     assert resp.getheader("Location").startswith(info.callback_url + "?")
     params = callback_params(resp)
     assert params["state"] == "st-1" and len(params["code"]) >= 32
@@ -555,6 +563,28 @@ def test_too_many_wrong_codes_end_the_sign_in(info, mfa_user):
     assert "Invalid session for the user" in page and "Sign in again" in page
 
 
+def test_an_expired_challenge_session_offers_to_sign_in_again(info, mfa_user):
+    email, secret = mfa_user
+    browser = Browser(info.endpoint_url)
+    q = query(info, state="late")
+    sign_in(browser, q, email, PASSWORD)
+    _, page = browser.get("/mfa")
+    CLOCK.advance(181)  # the client's AuthSessionValidity is 3 minutes
+    resp, page = browser.post("/mfa", {"_csrf": csrf_of(page), "totp_code": pyotp.TOTP(secret).at(CLOCK.now())})
+    assert resp.status == 200 and resp.getheader("Location") is None
+    assert "Invalid session for the user, session is expired." in page
+    restart = re.search(r'<a href="([^"]+)">Sign in again</a>', page).group(1).replace("&amp;", "&")
+    assert restart.startswith("/login?") and parse_qs(urlsplit(restart).query) == parse_qs(q)
+    resp, _ = browser.get("/mfa")  # the dead sign-in is forgotten
+    assert resp.status == 400
+
+
+def test_code_pages_without_a_sign_in_in_progress_are_errors(info):
+    for path in ("/mfa", "/mfa-setup"):
+        resp, _ = Browser(info.endpoint_url).get(path)
+        assert resp.status == 400, path
+
+
 def test_required_mfa_pool_sets_up_the_authenticator_then_signs_in(info, idp, required_pool):
     pool_id, client_id = required_pool
     email = new_user(idp, pool_id)
@@ -592,7 +622,7 @@ def test_otpauth_uri_names_issuer_and_email(info, idp, required_pool):
 
 
 def test_managed_style_signs_in_in_two_steps(info):
-    app = Client(create_app(info.as_dict, "managed"))
+    app = Client(create_app(lambda: {**info.as_dict(), "login_style": "managed"}, "managed"))
     q = query(info, state="two-step")
     page = app.get("/login?" + q).get_data(as_text=True)
     assert "Email address" in page and ">Next<" in page and 'name="password"' not in page
@@ -600,5 +630,5 @@ def test_managed_style_signs_in_in_two_steps(info):
     text = step2.get_data(as_text=True)
     assert 'value="demo@example.com" readonly' in text and 'name="password"' in text
     done = app.post("/login?" + q, data={"_csrf": csrf_of(text), "username": "demo@example.com",
-                                         "password": "Demo1234pass"})
+                                         "password": USERS["demo@example.com"]})
     assert done.status_code == 302 and "state=two-step" in done.headers["Location"]

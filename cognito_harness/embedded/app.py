@@ -5,6 +5,7 @@ Paths (all on one 127.0.0.1 port):
   GET  /_harness/clock            {"now": <epoch s>, "offset": <s>}
   POST /_harness/clock            body {"advance": <seconds>} moves the clock forward
   GET  /_harness/info             the serve JSON line (without the admin secret key)
+  POST /_harness/login-style      body {"style": "classic" | "managed"} switches the managed login's look
   GET  /<pool_id>/.well-known/jwks.json, /openid-configuration   the pool's own keys
   GET  /verify/<page>.html, /verify/config.json                 the narrative's pages
   /oauth2/*, /login, /logout, /mfa ...                            managed-login emulator
@@ -53,8 +54,9 @@ def _read_body(environ) -> bytes:
 
 class HarnessApp:
     def __init__(self, moto_app: Callable, info: Callable[[], dict], managed_login: Callable | None = None,
-                 fidelity: bool = True):
+                 fidelity: bool = True, set_login_style: Callable[[str], None] | None = None):
         self.fidelity = fidelity
+        self.set_login_style = set_login_style
         self.moto_app = moto_app
         self.info = info
         self.managed_login = managed_login
@@ -92,6 +94,12 @@ class HarnessApp:
             elif method != "GET":
                 return json_response(start_response, 405, {"error": "GET or POST"})
             return json_response(start_response, 200, {"now": CLOCK.now(), "offset": CLOCK.offset})
+        if path == "/_harness/login-style" and method == "POST" and self.set_login_style:
+            style = json.loads(_read_body(environ) or b"{}").get("style")
+            if style not in ("classic", "managed"):
+                return json_response(start_response, 400, {"error": 'body must be {"style": "classic" | "managed"}'})
+            self.set_login_style(style)
+            return json_response(start_response, 200, {"login_style": style})
         if path == "/_harness/info" and method == "GET":
             public = {k: v for k, v in self.info().items() if k != "admin_secret_access_key"}
             return json_response(start_response, 200, public)

@@ -41,6 +41,7 @@ class ServerInfo:
     admin_secret_access_key: str = ""
     authenticated_role_arn: str = ""
     login_style: str = "classic"
+    authenticator_issuer: str = "cognito-demo"
     clock_url: str = ""
     extra: dict = field(default_factory=dict)
 
@@ -95,7 +96,8 @@ class EmbeddedServer:
             create_app = None
         if create_app is not None:
             managed_login = create_app(self._info_dict, login_style=self.config.embedded.login_style)
-        return HarnessApp(moto_app, self._info_dict, managed_login)
+        return HarnessApp(moto_app, self._info_dict, managed_login,
+                          set_login_style=lambda style: setattr(self.info, "login_style", style))
 
     def _info_dict(self) -> dict:
         return self.info.as_dict() if self.info else {}
@@ -114,7 +116,8 @@ class EmbeddedServer:
         key_id, secret = _create_admin_identity()
         self.info = ServerInfo(endpoint_url=endpoint, region=emb.region, admin_access_key_id=key_id,
                                admin_secret_access_key=secret, managed_login_url=endpoint,
-                               login_style=emb.login_style, clock_url=f"{endpoint}/_harness/clock")
+                               login_style=emb.login_style, clock_url=f"{endpoint}/_harness/clock",
+                               authenticator_issuer=self.config.authenticator.issuer)
         install.set_iam_enforcement(emb.enforce_iam and self.fidelity)
         from .provision import provision_world
         provision_world(self.config, self.info, self.fidelity)

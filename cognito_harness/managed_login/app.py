@@ -43,7 +43,7 @@ class ManagedLoginApp:
         if login_style not in pages.STYLES:
             raise ValueError(f"login_style must be one of {pages.STYLES}, not {login_style!r}")
         self.info = info
-        self.style = login_style
+        self.default_style = login_style
         self.flows = FlowStore()
         self.codes = CodeStore()
         self.sign_in = SignInPages(info, login_style, self.flows, self.codes)
@@ -62,6 +62,10 @@ class ManagedLoginApp:
         }
         self.routes["/oauth2/userinfo"] = self.routes["/oauth2/userInfo"]
 
+
+    @property
+    def style(self) -> str:
+        return self.sign_in.style
     def handles(self, path: str) -> bool:
         return path in self.routes or path.startswith(STATIC_PREFIX)
 

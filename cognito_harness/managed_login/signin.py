@@ -39,9 +39,16 @@ def _signed(auth: AuthorizeRequest, params: dict[str, str]) -> dict[str, str]:
 class SignInPages:
     def __init__(self, info: Callable[[], dict], style: str, flows: FlowStore, codes: CodeStore):
         self.info = info
-        self.style = style
+        self.default_style = style
         self.flows = flows
         self.codes = codes
+
+    @property
+    def style(self) -> str:
+        """The look, read per request: the server's login_style can be switched at run time
+        (POST /_harness/login-style), so one server serves both looks."""
+        style = self.info().get("login_style") or self.default_style
+        return style if style in pages.STYLES else self.default_style
 
     # --- helpers ------------------------------------------------------------------------
 
