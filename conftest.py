@@ -10,4 +10,5 @@ pytest_plugins = [
     "steps.sign_in_steps",
     "steps.enrolment_steps",
     "steps.identity_steps",
+    "steps.managed_login_steps",
 ]

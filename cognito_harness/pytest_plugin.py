@@ -43,6 +43,34 @@ def pytest_configure(config):
         raise pytest.UsageError(str(err)) from None
 
 
+LOGIN_STYLES = ("classic", "managed")
+
+
+def pytest_bdd_apply_tag(tag, function):
+    """@browser scenarios run once per managed-login look on the embedded target."""
+    if tag == "browser":
+        pytest.mark.browser(function)
+        pytest.mark.usefixtures("login_style")(function)
+        return True
+    return None
+
+
+def pytest_generate_tests(metafunc):
+    if "login_style" in metafunc.fixturenames and metafunc.definition.get_closest_marker("browser"):
+        cfg = getattr(metafunc.config, "_harness_config", None)
+        if cfg is not None and cfg.target_name == "embedded":
+            metafunc.parametrize("login_style", LOGIN_STYLES, indirect=True)
+
+
+@pytest.fixture
+def login_style(request, target):
+    """The managed login's look for this scenario (embedded target: switched on the server)."""
+    style = getattr(request, "param", None)
+    if style and target.is_embedded:
+        target.set_login_style(style)
+    return style or target.login_style
+
+
 @pytest.fixture(scope="session")
 def harness_config(pytestconfig) -> Config:
     return pytestconfig._harness_config

@@ -168,6 +168,15 @@ class Target:
             self.created_users.remove(email)
         return removed
 
+    def set_login_style(self, style: str) -> None:
+        """Embedded target only: the managed login's look (classic | managed)."""
+        url = self.clock.clock_url.replace("/_harness/clock", "/_harness/login-style")
+        req = urllib.request.Request(url, data=json.dumps({"style": style}).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10):
+            pass
+        self.login_style = style
+
     def pool_mfa(self) -> dict:
         out = self.admin().get_user_pool_mfa_config(UserPoolId=self.user_pool_id)
         out.pop("ResponseMetadata", None)

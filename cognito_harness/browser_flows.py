@@ -1,0 +1,82 @@
+"""The narrative's browser journeys, one call each, over the page objects.
+
+A `Journey` drives one browser page: it starts the managed login from the
+hosted-ui-verify page (which generates `state` and the PKCE pair), signs in, answers the
+authenticator page or the set-up page, and records which managed-login endpoints the
+browser called (URLs only, kept in memory) so specs can check PKCE and the code exchange.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import parse_qs, urlsplit
+
+from playwright.sync_api import Page
+
+from .pages import AuthenticatorCodePage, CallbackPage, InAppSignInPage, ManagedLoginPage, MfaSetupPage
+from .target import Target
+
+IN_APP_PAGE = "/verify/auth-and-token-verify.html"
+
+
+@dataclass
+class Journey:
+    page: Page
+    target: Target
+    authorize_queries: list[dict] = field(default_factory=list)
+    token_requests: list[dict] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.page.on("request", self._seen)
+
+    def _seen(self, request) -> None:
+        url = urlsplit(request.url)
+        if url.path.endswith("/oauth2/authorize"):
+            self.authorize_queries.append({k: v[0] for k, v in parse_qs(url.query).items()})
+        elif url.path.endswith("/oauth2/token") and request.method == "POST":
+            form = parse_qs(request.post_data or "")
+            self.token_requests.append({k: v[0] for k, v in form.items()})
+
+    @property
+    def selectors(self) -> dict:
+        return self.target.login_selectors
+
+    # --- pages ---------------------------------------------------------------------------
+
+    def login_page(self) -> ManagedLoginPage:
+        return ManagedLoginPage(self.page, self.selectors)
+
+    def code_page(self) -> AuthenticatorCodePage:
+        return AuthenticatorCodePage(self.page, self.selectors)
+
+    def setup_page(self) -> MfaSetupPage:
+        return MfaSetupPage(self.page, self.selectors)
+
+    def callback_page(self) -> CallbackPage:
+        return CallbackPage(self.page, self.selectors)
+
+    # --- journeys ------------------------------------------------------------------------
+
+    def start_managed_login(self) -> ManagedLoginPage:
+        """Open the hosted-ui-verify page and follow "Sign in with the managed login"."""
+        callback = self.callback_page()
+        callback.goto(self.target.callback_url)
+        callback.start_sign_in()
+        login = self.login_page()
+        assert login.is_shown(), f"the managed login did not open (at {urlsplit(self.page.url).path})"
+        return login
+
+    def sign_in(self, email: str, password: str) -> None:
+        self.start_managed_login().sign_in(email, password)
+
+    def forge_callback(self) -> None:
+        """A sign-in response this page did not ask for: a code with another state."""
+        base = self.target.callback_url.split("?")[0]
+        self.page.goto(f"{base}?code=forged-code&state=not-the-state-this-page-sent")
+
+    def in_app_sign_in(self, email: str, password: str, code: str | None) -> InAppSignInPage:
+        page = InAppSignInPage(self.page, self.selectors)
+        page.goto(self.target.endpoint_url.rstrip("/") + IN_APP_PAGE if self.target.endpoint_url
+                  else self.target.callback_url.rsplit("/", 1)[0] + "/auth-and-token-verify.html")
+        page.sign_in(email, password, code)
+        return page

@@ -1,0 +1,128 @@
+"""The managed login (hosted UI) and the verification pages, in a real browser."""
+
+import re
+
+import pytest
+from pytest_bdd import given, parsers, then, when
+
+from cognito_harness.authenticator import Authenticator
+from cognito_harness.browser_flows import Journey
+
+
+@pytest.fixture
+def journey(page, world, login_style):
+    return Journey(page, world.target)
+
+
+@when(parsers.parse('"{persona}" signs in through the managed login'))
+def signs_in_through_managed_login(journey, world, persona):
+    journey.sign_in(world.persona(persona).email, world.password(persona))
+
+
+@when(parsers.parse('"{persona}" signs in through the managed login with a wrong password'))
+def managed_login_wrong_password(journey, world, persona):
+    journey.sign_in(world.persona(persona).email, world.password(persona) + "-wrong")
+
+
+@given(parsers.parse('"{persona}" has been asked for the authenticator code by the managed login'))
+def asked_for_code(journey, world, persona):
+    signs_in_through_managed_login(journey, world, persona)
+    assert journey.code_page().is_shown(), "the managed login did not ask for the authenticator code"
+
+
+@when(parsers.parse('"{persona}" enters the authenticator\'s code'))
+def enters_code(journey, world, persona):
+    journey.code_page().enter(world.authenticators[persona].fresh_code())
+
+
+@when(parsers.parse('"{persona}" enters a wrong code'))
+def enters_wrong_code(journey, world, persona):
+    right = world.authenticators[persona].code_now()
+    journey.code_page().enter(f"{(int(right) + 3) % 1_000_000:06d}")
+
+
+@when(parsers.parse('"{persona}" registers the secret shown on the set-up page and enters its code'))
+def sets_up_from_page(journey, world, persona):
+    setup = journey.setup_page()
+    assert setup.is_shown(), "the managed login did not show the authenticator set-up page"
+    app = Authenticator(setup.secret(), world.persona(persona).email, world.config.authenticator.issuer,
+                        world.target.clock)
+    world.authenticators[persona] = app
+    setup.enter(app.fresh_code())
+
+
+@then(parsers.parse('the callback page shows "{persona}" signed in'))
+def callback_shows(journey, world, persona):
+    callback = journey.callback_page()
+    assert callback.signed_in_as() == world.persona(persona).email
+    claims = callback.claims()
+    assert claims["email"] == world.persona(persona).email and claims["token_use"] == "id"
+    assert claims["aud"] == world.target.client_id
+
+
+@then("no authenticator code was asked for")
+def no_code_asked(journey):
+    assert not journey.code_page().code.is_visible()
+    assert len(journey.token_requests) == 1, "the callback exchanged exactly one code"
+
+
+@then("the sign-in was protected with PKCE and state")
+def pkce_and_state(journey):
+    sent = journey.authorize_queries[0]
+    assert sent.get("code_challenge_method") == "S256" and len(sent.get("code_challenge", "")) == 43
+    assert len(sent.get("state", "")) >= 16
+    exchanged = journey.token_requests[-1]
+    assert exchanged["grant_type"] == "authorization_code" and len(exchanged.get("code_verifier", "")) >= 43
+
+
+@then(parsers.parse('the managed login shows "{message}"'))
+def managed_login_shows(journey, message):
+    shown = journey.login_page().error_text() or journey.code_page().error_text()
+    assert shown == message, f"the page shows {shown!r}"
+    assert not journey.token_requests, "nothing may be exchanged after an error"
+
+
+@then("the managed login asks for the code from an authenticator app")
+@then("the managed login still asks for the authenticator code")
+def still_asks(journey):
+    code_page = journey.code_page()
+    assert code_page.is_shown(), "no authenticator code page"
+    assert re.search("authenticator app", code_page.title(), re.I), code_page.title()
+
+
+@given("the callback page has started a sign-in through the managed login")
+def callback_started(journey):
+    journey.start_managed_login()
+
+
+@when("a sign-in response with another state arrives at the callback")
+def forged_response(journey):
+    journey.forge_callback()
+
+
+@then("the callback page refuses the response as not its own")
+def callback_refuses(journey):
+    assert "State mismatch" in journey.callback_page().alert_text(timeout=5000)
+
+
+@then("no code was exchanged for tokens")
+def nothing_exchanged(journey):
+    assert journey.token_requests == []
+
+
+@when(parsers.parse('"{persona}" signs in on the in-app page and answers the prompt with the authenticator\'s code'))
+def in_app_sign_in(journey, world, persona):
+    world.extra["in_app"] = journey.in_app_sign_in(world.persona(persona).email, world.password(persona),
+                                                   world.authenticators[persona].fresh_code())
+
+
+@then(parsers.parse('the in-app page shows "{persona}" signed in'))
+def in_app_shows(world, persona):
+    page = world.extra["in_app"]
+    assert page.wait_until_signed_in() == f"Signed in as {world.persona(persona).email}"
+
+
+@then("the in-app page asked for the 6-digit code once")
+def asked_once(world):
+    prompts = world.extra["in_app"].prompts
+    assert len(prompts) == 1 and "6-digit" in prompts[0], prompts
