@@ -66,9 +66,12 @@ def pytest_generate_tests(metafunc):
 def login_style(request, target):
     """The managed login's look for this scenario (embedded target: switched on the server)."""
     style = getattr(request, "param", None)
+    before = target.login_style
     if style and target.is_embedded:
         target.set_login_style(style)
-    return style or target.login_style
+    yield style or target.login_style
+    if style and target.is_embedded and before != style:
+        target.set_login_style(before)
 
 
 @pytest.fixture(scope="session")
