@@ -31,7 +31,7 @@ Feature: The managed login asks an enrolled user for the authenticator code
       When "mfa user" signs in through the managed login
       Then the managed login asks for the code from an authenticator app
 
-    Scenario: The authenticator's code completes the sign-in
+    Scenario: The authenticator's code completes the sign-in through the managed login
       Given "mfa user" is enrolled with an authenticator app
       And "mfa user" has been asked for the authenticator code by the managed login
       When "mfa user" enters the authenticator's code
