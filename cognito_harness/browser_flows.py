@@ -16,9 +16,6 @@ from playwright.sync_api import Page
 from .pages import AuthenticatorCodePage, CallbackPage, InAppSignInPage, ManagedLoginPage, MfaSetupPage
 from .target import Target
 
-IN_APP_PAGE = "/verify/auth-and-token-verify.html"
-
-
 @dataclass
 class Journey:
     page: Page
@@ -75,8 +72,9 @@ class Journey:
         self.page.goto(f"{base}?code=forged-code&state=not-the-state-this-page-sent")
 
     def in_app_sign_in(self, email: str, password: str, code: str | None) -> InAppSignInPage:
+        """The in-app page sits beside the callback page (on the embedded server, or on the
+        local site the harness serves for a real pool)."""
         page = InAppSignInPage(self.page, self.selectors)
-        page.goto(self.target.endpoint_url.rstrip("/") + IN_APP_PAGE if self.target.endpoint_url
-                  else self.target.callback_url.rsplit("/", 1)[0] + "/auth-and-token-verify.html")
+        page.goto(self.target.callback_url.rsplit("/", 1)[0] + "/auth-and-token-verify.html")
         page.sign_in(email, password, code)
         return page

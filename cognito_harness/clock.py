@@ -7,6 +7,7 @@ authorization-code lifetimes) reads `CLOCK.now()`. Tests move it with
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 
@@ -26,8 +27,8 @@ class HarnessClock:
             return self._offset
 
     def advance(self, seconds: float) -> float:
-        if seconds < 0:
-            raise ValueError("the clock only moves forward")
+        if not math.isfinite(seconds) or seconds < 0:
+            raise ValueError("the clock only moves forward, by a finite number of seconds")
         with self._lock:
             self._offset += float(seconds)
             return time.time() + self._offset

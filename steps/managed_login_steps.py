@@ -9,8 +9,25 @@ from cognito_harness.authenticator import Authenticator
 from cognito_harness.browser_flows import Journey
 
 
+@pytest.fixture(scope="session")
+def callback_site(target):
+    """A real pool: the verification pages served at its localhost callback URL."""
+    if target.is_embedded:
+        yield None
+        return
+    from cognito_harness.callback_site import CallbackSite
+    from cognito_harness.errors import HarnessError
+
+    try:
+        site = CallbackSite(target)
+    except HarnessError as err:
+        pytest.skip(str(err))
+    yield site
+    site.stop()
+
+
 @pytest.fixture
-def journey(page, world, login_style):
+def journey(page, world, login_style, callback_site):
     return Journey(page, world.target)
 
 

@@ -20,6 +20,7 @@ the layer, runs a plain server, then re-installs the layer and puts that state b
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import time
@@ -668,7 +669,6 @@ def test_each_pool_signs_with_its_own_key(world):
 
 
 def _b64(part: str) -> bytes:
-    import base64
     return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
 
 

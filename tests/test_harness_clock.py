@@ -49,7 +49,11 @@ def test_post_advance_moves_the_clock_forward(clock_url, http):
     b'{"advance": [30]}',
     b'not json',
     b'[30]',
-], ids=["negative", "non-numeric", "list", "not-json", "not-an-object"])
+    b'{"advance": NaN}',
+    b'{"advance": "inf"}',
+    b'{"advance": true}',
+    b'{}',
+], ids=["negative", "non-numeric", "list", "not-json", "not-an-object", "nan", "infinite", "boolean", "missing"])
 def test_bad_advance_is_refused_with_400_and_a_message(clock_url, http, body):
     _, before = http(clock_url)
     status, answer = http(clock_url, raw=body)

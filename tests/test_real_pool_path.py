@@ -135,3 +135,40 @@ def test_users_the_run_did_not_create_are_never_modified(served, tmp_path, monke
     with pytest.raises(HarnessError, match="this run did not create it"):
         target.create_user("demo@example.com", "Demo1234pass")
     assert "UserMFASettingList" not in flows.admin_get_user(target, "demo@example.com").response
+
+
+def _register_local_callback(info: dict) -> str:
+    """Registers http://localhost:<free port>/app/hosted-ui-verify.html on the client, as an
+    operator would for a real pool, and returns it."""
+    import socket
+
+    from cognito_harness.config import load_config
+    from cognito_harness.embedded.provision import client_definition
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://localhost:{port}/app/hosted-ui-verify.html"
+    definition = client_definition(load_config(ROOT / "scenarios.yaml"), info["user_pool_id"], info["endpoint_url"])
+    definition["CallbackURLs"].append(url)
+    definition.pop("GenerateSecret")
+    idp = boto3.client("cognito-idp", endpoint_url=info["endpoint_url"], region_name=info["region"],
+                       aws_access_key_id=info["admin_access_key_id"],
+                       aws_secret_access_key=info["admin_secret_access_key"])
+    idp.update_user_pool_client(ClientId=info["client_id"], **definition)
+    return url
+
+
+def test_the_browser_features_pass_through_the_real_pool_path(served, tmp_path):
+    """The managed login of a 'real' domain, with the verification pages served by the harness
+    at a localhost callback URL registered on the client."""
+    config = _aws_config(tmp_path, served, allow_mutation=True)
+    data = yaml.safe_load(config.read_text())
+    data["targets"]["aws"]["callback_url"] = _register_local_callback(served)
+    config.write_text(yaml.safe_dump(data, sort_keys=False))
+    result = subprocess.run([sys.executable, "-m", "pytest", "features", "--config", str(config), "-q",
+                             "-p", "no:cacheprovider", "-m", "browser"],
+                            cwd=ROOT, env=_env(served), capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert " passed" in result.stdout and "skipped" not in result.stdout
+    assert _usernames(served) == {"demo@example.com", "admin@example.com"}

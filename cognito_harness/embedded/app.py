@@ -64,6 +64,8 @@ class HarnessApp:
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
+        if method == "OPTIONS" and environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD"):
+            return self._preflight(environ, start_response)
         if path.startswith("/_harness/"):
             return self._control(path, method, environ, start_response)
         if not self.fidelity:  # plain moto behind the harness controls
@@ -81,14 +83,26 @@ class HarnessApp:
             return self.managed_login(environ, start_response)
         return self.moto_app(environ, start_response)
 
+    def _preflight(self, environ, start_response):
+        """CORS preflight, answered as AWS endpoints do, so browser apps (the in-app page on
+        another origin) can call the APIs; moto's server answers it with a 500."""
+        headers = [("Access-Control-Allow-Origin", environ.get("HTTP_ORIGIN", "*")),
+                   ("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE, HEAD, OPTIONS"),
+                   ("Access-Control-Allow-Headers", environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS", "*")),
+                   ("Access-Control-Max-Age", "600"), ("Vary", "Origin"), ("Content-Length", "0")]
+        start_response("204 No Content", headers)
+        return [b""]
+
     # --- harness controls ----------------------------------------------------------------
 
     def _control(self, path, method, environ, start_response):
         if path == "/_harness/clock":
             if method == "POST":
                 try:
-                    seconds = float(json.loads(_read_body(environ) or b"{}").get("advance", 0))
-                    CLOCK.advance(seconds)
+                    body = json.loads(_read_body(environ) or b"{}")
+                    if not isinstance(body, dict) or isinstance(body.get("advance"), bool) or "advance" not in body:
+                        raise ValueError("no number of seconds")
+                    CLOCK.advance(float(body["advance"]))
                 except (ValueError, TypeError, AttributeError) as err:
                     return json_response(start_response, 400, {"error": f"body must be {{\"advance\": <seconds >= 0>}}: {err}"})
             elif method != "GET":

@@ -100,7 +100,10 @@ def get_id(body: dict, account_id: str) -> dict:
     pool = _identity_pool(body.get("IdentityPoolId", ""), account_id)
     if not body.get("Logins") and not pool.allow_unauthenticated_identities:
         raise IdentityError("NotAuthorizedException", "Unauthenticated access is not supported for this identity pool.")
-    login = validate_logins(pool, body.get("Logins") or {}, account_id)
+    if not body.get("Logins"):  # a pool that allows guests: an unauthenticated identity
+        login = f"unauthenticated:{uuid.uuid4()}"
+    else:
+        login = validate_logins(pool, body["Logins"], account_id)
     identity_id = f"{pool.identity_pool_id.split(':')[0]}:{uuid.uuid5(_NAMESPACE, pool.identity_pool_id + login)}"
     identities = getattr(pool, "harness_identities", None)
     if identities is None:

@@ -263,16 +263,18 @@ _UNIT_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
 
 def token_validity_seconds(client, kind: str) -> int:
     """Per-client AccessTokenValidity / IdTokenValidity / RefreshTokenValidity with
-    TokenValidityUnits (defaults: hours, hours, days; values 60 min, 60 min, 30 days)."""
+    TokenValidityUnits (units default to hours, hours, days). A validity not set is the
+    default lifetime (1 h, 1 h, 30 days) whatever the units say (API model)."""
     cfg = client.extended_config if client is not None else {}
     units = cfg.get("TokenValidityUnits") or {}
-    if kind == "access":
-        value, unit = cfg.get("AccessTokenValidity") or 1, units.get("AccessToken", "hours")
-    elif kind == "id":
-        value, unit = cfg.get("IdTokenValidity") or 1, units.get("IdToken", "hours")
-    else:
-        value, unit = cfg.get("RefreshTokenValidity") or 30, units.get("RefreshToken", "days")
-    return int(value) * _UNIT_SECONDS[unit]
+    key, unit_key, default_unit, default_seconds = {
+        "access": ("AccessTokenValidity", "AccessToken", "hours", 3600),
+        "id": ("IdTokenValidity", "IdToken", "hours", 3600),
+    }.get(kind, ("RefreshTokenValidity", "RefreshToken", "days", 30 * 86400))
+    value = cfg.get(key)
+    if not value:
+        return default_seconds
+    return int(value) * _UNIT_SECONDS[units.get(unit_key, default_unit)]
 
 
 def id_token_user_claims(user) -> dict:
