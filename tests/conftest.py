@@ -43,6 +43,24 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session")
+def idp_clients(embedded):
+    """(admin, app) cognito-idp clients of the session's embedded server: admin signed with its
+    key pair, app unsigned as an app calls; no retries, so a refusal is seen once."""
+    from botocore import UNSIGNED
+    from botocore.config import Config as BotoConfig
+
+    import boto3
+
+    no_retries = BotoConfig(retries={"max_attempts": 1, "mode": "standard"})
+    session = boto3.Session(aws_access_key_id=embedded.admin_access_key_id,
+                            aws_secret_access_key=embedded.admin_secret_access_key, region_name=embedded.region)
+    admin = session.client("cognito-idp", endpoint_url=embedded.endpoint_url, config=no_retries)
+    app = boto3.client("cognito-idp", region_name=embedded.region, endpoint_url=embedded.endpoint_url,
+                       config=no_retries.merge(BotoConfig(signature_version=UNSIGNED)))
+    return admin, app
+
+
+@pytest.fixture(scope="session")
 def embedded(embedded_server):
     """The ServerInfo of the session's embedded server (started once, shared with features/)."""
     return embedded_server.info

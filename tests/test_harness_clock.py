@@ -9,16 +9,12 @@ from __future__ import annotations
 import time
 import uuid
 
-import boto3
 import pyotp
 import pytest
-from botocore import UNSIGNED
-from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError
 
 from cognito_harness.clock import CLOCK
 
-NO_RETRIES = BotoConfig(retries={"max_attempts": 1, "mode": "standard"})
 
 
 @pytest.fixture(scope="module")
@@ -68,13 +64,9 @@ def test_other_methods_and_paths_are_refused(clock_url, http):
 
 
 @pytest.fixture(scope="module")
-def totp_user(embedded):
+def totp_user(embedded, idp_clients):
     """A user with a pending (associated, not yet verified) authenticator in a TOTP pool."""
-    session = boto3.Session(aws_access_key_id=embedded.admin_access_key_id,
-                            aws_secret_access_key=embedded.admin_secret_access_key, region_name=embedded.region)
-    admin = session.client("cognito-idp", endpoint_url=embedded.endpoint_url, config=NO_RETRIES)
-    app = boto3.client("cognito-idp", region_name=embedded.region, endpoint_url=embedded.endpoint_url,
-                       config=NO_RETRIES.merge(BotoConfig(signature_version=UNSIGNED)))
+    admin, app = idp_clients
     pool_id = admin.create_user_pool(PoolName=f"clock-{uuid.uuid4().hex[:8]}", UsernameAttributes=["email"])["UserPool"]["Id"]
     admin.set_user_pool_mfa_config(UserPoolId=pool_id, MfaConfiguration="OPTIONAL",
                                    SoftwareTokenMfaConfiguration={"Enabled": True})

@@ -17,12 +17,9 @@ import tomllib
 import uuid
 from pathlib import Path
 
-import boto3
 import moto
 import pyotp
 import pytest
-from botocore import UNSIGNED
-from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError
 from moto.cognitoidp import models as idp_models
 from packaging.requirements import Requirement
@@ -32,7 +29,6 @@ from cognito_harness.embedded import install
 from cognito_harness.embedded.backend import FaithfulCognitoIdpBackend, FaithfulUser, FaithfulUserPool
 
 PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
-NO_RETRIES = BotoConfig(retries={"max_attempts": 1, "mode": "standard"})
 
 
 def moved(what: str, detail: str = "") -> str:
@@ -216,13 +212,9 @@ def test_region_agnostic_backend_still_routes_the_unsigned_calls():
 # --- behaviour: after install(), the HTTP server reaches the faithful backend ------------
 
 @pytest.fixture(scope="module")
-def live(embedded):
+def live(embedded, idp_clients):
     """A pool with TOTP in the session's embedded server, and an enrolled user."""
-    session = boto3.Session(aws_access_key_id=embedded.admin_access_key_id,
-                            aws_secret_access_key=embedded.admin_secret_access_key, region_name=embedded.region)
-    admin = session.client("cognito-idp", endpoint_url=embedded.endpoint_url, config=NO_RETRIES)
-    app = boto3.client("cognito-idp", region_name=embedded.region, endpoint_url=embedded.endpoint_url,
-                       config=NO_RETRIES.merge(BotoConfig(signature_version=UNSIGNED)))
+    admin, app = idp_clients
     pool_id = admin.create_user_pool(PoolName=f"canary-{uuid.uuid4().hex[:8]}", UsernameAttributes=["email"],
                                      MfaConfiguration="OFF")["UserPool"]["Id"]
     admin.set_user_pool_mfa_config(UserPoolId=pool_id, MfaConfiguration="OPTIONAL",
