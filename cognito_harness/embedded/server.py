@@ -87,8 +87,9 @@ class EmbeddedServer:
         self.start_seconds = 0.0
 
     def _make_front(self, moto_app):
+        set_style = lambda style: setattr(self.info, "login_style", style)  # noqa: E731
         if not self.fidelity:
-            return HarnessApp(moto_app, self._info_dict, None, fidelity=False)
+            return HarnessApp(moto_app, self._info_dict, None, fidelity=False, set_login_style=set_style)
         managed_login = None
         try:
             from ..managed_login import create_app  # the emulator (issue 3)
@@ -97,7 +98,7 @@ class EmbeddedServer:
         if create_app is not None:
             managed_login = create_app(self._info_dict, login_style=self.config.embedded.login_style)
         return HarnessApp(moto_app, self._info_dict, managed_login,
-                          set_login_style=lambda style: setattr(self.info, "login_style", style))
+                          set_login_style=set_style)
 
     def _info_dict(self) -> dict:
         return self.info.as_dict() if self.info else {}
