@@ -40,15 +40,25 @@ class Authenticator:
     def code_at(self, when: float) -> str:
         return pyotp.TOTP(self.secret, interval=STEP).at(when)
 
+    def _now_clear_of_a_window_edge(self) -> float:
+        """A code computed in the last second of its window may reach Cognito in the next
+        one; step past the edge first (moves the embedded clock, or waits < 1 s)."""
+        now = self.clock.now()
+        left = STEP - now % STEP
+        if left < 1.0:
+            self.clock.advance(left + 0.05, "the authenticator's window is about to turn")
+            now = self.clock.now()
+        return now
+
     def code_now(self) -> str:
         """The code the app shows now (may already have been used)."""
-        now = self.clock.now()
+        now = self._now_clear_of_a_window_edge()
         self.used_steps.add(int(now // STEP))
         return self.code_at(now)
 
     def fresh_code(self) -> str:
         """A code from a window no earlier code of this authenticator came from."""
-        now = self.clock.now()
+        now = self._now_clear_of_a_window_edge()
         step = int(now // STEP)
         if self.used_steps and step <= max(self.used_steps):
             wait = (max(self.used_steps) + 1) * STEP - now + 0.5
@@ -61,7 +71,7 @@ class Authenticator:
     def fresh_code_from_previous_window(self) -> str:
         """A never-used code of the window before the current one (Cognito accepts one
         window early or late): moves on until the previous window is fresh."""
-        now = self.clock.now()
+        now = self._now_clear_of_a_window_edge()
         if self.used_steps and int(now // STEP) - 1 <= max(self.used_steps):
             wait = (max(self.used_steps) + 2) * STEP - now + 0.5
             self.clock.advance(wait, "the previous window's code must not have been used yet")
@@ -71,4 +81,4 @@ class Authenticator:
 
     def code_from_window(self, offset: int) -> str:
         """The code of the window `offset` steps away (-1 = previous window)."""
-        return self.code_at(self.clock.now() + offset * STEP)
+        return self.code_at(self._now_clear_of_a_window_edge() + offset * STEP)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from dataclasses import dataclass, field
+from functools import partial
 
 import pytest
 
@@ -100,10 +101,24 @@ def target(request, harness_config) -> Target:
             the_target = aws_target(harness_config)
     except HarnessError as err:
         pytest.exit(f"cognito-harness: {err}", returncode=4)
+    the_target.clock.announce = partial(_to_terminal, request.config)
+    request.config._harness_clock = the_target.clock
     yield the_target
     removed = the_target.delete_created_users()  # even after failures
     if removed and not the_target.is_embedded:
         print(f"\n[cognito-harness] removed the users this run created: {', '.join(removed)}")
+
+
+def _to_terminal(config, text: str) -> None:
+    """Straight to the terminal, past output capture: a real-pool wait is news now."""
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if capture is None or reporter is None:
+        print(text, flush=True)
+        return
+    with capture.global_and_fixture_disabled():
+        reporter.write_line("")
+        reporter.write_line(text)
 
 
 @dataclass
@@ -198,6 +213,11 @@ def pytest_runtest_logreport(report):
 
 
 def pytest_terminal_summary(terminalreporter):
+    clock = getattr(terminalreporter.config, "_harness_clock", None)
+    if clock is not None and clock.waited:
+        total = sum(seconds for seconds, _ in clock.waited)
+        terminalreporter.write_line(f"cognito-harness: waited {total:.0f} s in {len(clock.waited)} waits that "
+                                    "the real pool forced (TOTP windows, session expiry)")
     if _durations and not hasattr(terminalreporter.config, "workerinput"):
         slow = sorted(_durations, reverse=True)[:5]
         terminalreporter.write_line("cognito-harness: slowest scenarios: " + "; ".join(

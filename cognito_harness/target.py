@@ -23,7 +23,12 @@ from .errors import HarnessError
 
 
 class TargetClock:
-    """Real time. On a real pool the harness waits only when Cognito forces it, and says so."""
+    """Real time. On a real pool the harness waits only when Cognito forces it, and says so
+    (through `announce`, which the pytest plugin points at the terminal)."""
+
+    def __init__(self) -> None:
+        self.announce = lambda text: print(text, file=sys.stderr, flush=True)
+        self.waited: list[tuple[float, str]] = []
 
     def now(self) -> float:
         return time.time()
@@ -31,7 +36,8 @@ class TargetClock:
     def advance(self, seconds: float, reason: str) -> None:
         if seconds <= 0:
             return
-        print(f"\n[cognito-harness] waiting {seconds:.0f} s on the real pool: {reason}", file=sys.stderr, flush=True)
+        self.announce(f"[cognito-harness] waiting {seconds:.0f} s on the real pool: {reason}")
+        self.waited.append((seconds, reason))
         time.sleep(seconds)
 
     @property
@@ -43,6 +49,7 @@ class EmbeddedClock(TargetClock):
     """The embedded server's clock, read and moved over its HTTP control."""
 
     def __init__(self, clock_url: str):
+        super().__init__()
         self.clock_url = clock_url
 
     def _call(self, body: dict | None = None) -> dict:
