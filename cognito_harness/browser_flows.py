@@ -4,6 +4,9 @@ A `Journey` drives one browser page: it starts the managed login from the
 hosted-ui-verify page (which generates `state` and the PKCE pair), signs in, answers the
 authenticator page or the set-up page, and records which managed-login endpoints the
 browser called (URLs only, kept in memory) so specs can check PKCE and the code exchange.
+
+On a real pool whose callback URL is not on this machine, the harness is the callback
+(`captured_callback.py`): same questions, answered from the redirect it caught.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from playwright.sync_api import Page
 
+from .callback_site import LOCAL_HOSTS
+from .captured_callback import CapturedCallback
 from .pages import AuthenticatorCodePage, CallbackPage, InAppSignInPage, ManagedLoginPage, MfaSetupPage
 from .target import Target
 
@@ -22,11 +27,19 @@ class Journey:
     target: Target
     authorize_queries: list[dict] = field(default_factory=list)
     token_requests: list[dict] = field(default_factory=list)
+    in_app_url: str | None = None  # where the in-app page is served (None: beside the callback)
+    captured: CapturedCallback | None = None
 
     def __post_init__(self) -> None:
         self.page.on("request", self._seen)
 
+    @property
+    def harness_is_callback(self) -> bool:
+        return not self.target.is_embedded and urlsplit(self.target.callback_url).hostname not in LOCAL_HOSTS
+
     def _seen(self, request) -> None:
+        if self.captured is not None:
+            self.captured.seen(request.url)
         url = urlsplit(request.url)
         if url.path.endswith("/oauth2/authorize"):
             self.authorize_queries.append({k: v[0] for k, v in parse_qs(url.query).items()})
@@ -55,10 +68,16 @@ class Journey:
     # --- journeys ------------------------------------------------------------------------
 
     def start_managed_login(self) -> ManagedLoginPage:
-        """Open the hosted-ui-verify page and follow "Sign in with the managed login"."""
-        callback = self.callback_page()
-        callback.goto(self.target.callback_url)
-        callback.start_sign_in()
+        """Open the hosted-ui-verify page and follow "Sign in with the managed login"
+        (or, when the harness is the callback, go to /oauth2/authorize with its own PKCE)."""
+        if self.harness_is_callback:
+            self.captured = CapturedCallback(self.target.managed_login_url, self.target.client_id,
+                                             self.target.callback_url)
+            self.page.goto(self.captured.authorize_url())
+        else:
+            callback = self.callback_page()
+            callback.goto(self.target.callback_url)
+            callback.start_sign_in()
         login = self.login_page()
         assert login.is_shown(), f"the managed login did not open (at {urlsplit(self.page.url).path})"
         return login
@@ -68,13 +87,35 @@ class Journey:
 
     def forge_callback(self) -> None:
         """A sign-in response this page did not ask for: a code with another state."""
-        base = self.target.callback_url.split("?")[0]
-        self.page.goto(f"{base}?code=forged-code&state=not-the-state-this-page-sent")
+        forged = self.target.callback_url.split("?")[0] + "?code=forged-code&state=not-the-state-this-page-sent"
+        if self.captured is not None:
+            self.captured.redirected_to = forged
+        else:
+            self.page.goto(forged)
+
+    # --- what the callback made of it ----------------------------------------------------
+
+    def signed_in_claims(self) -> dict:
+        """The ID token claims the callback obtained (fails with the callback's error)."""
+        if self.captured is not None:
+            claims = self.captured.complete(self.token_requests.append)
+            assert claims, f"the callback did not sign in: {self.captured.error}"
+            return claims
+        callback = self.callback_page()
+        callback.wait_until_signed_in()
+        return callback.claims()
+
+    def refusal(self) -> str:
+        """What the callback said when it refused a response."""
+        if self.captured is not None:
+            self.captured.complete(self.token_requests.append)
+            return self.captured.error
+        return self.callback_page().alert_text(timeout=5000)
 
     def in_app_sign_in(self, email: str, password: str, code: str | None) -> InAppSignInPage:
         """The in-app page sits beside the callback page (on the embedded server, or on the
         local site the harness serves for a real pool)."""
         page = InAppSignInPage(self.page, self.selectors)
-        page.goto(self.target.callback_url.rsplit("/", 1)[0] + "/auth-and-token-verify.html")
+        page.goto(self.in_app_url or self.target.callback_url.rsplit("/", 1)[0] + "/auth-and-token-verify.html")
         page.sign_in(email, password, code)
         return page

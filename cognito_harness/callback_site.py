@@ -4,7 +4,9 @@ On the embedded target the pages are served by the embedded server itself. On a 
 the app client's callback URL is the user's own; when it points at this machine
 (`http://localhost:<port>/...`), the harness serves hosted-ui-verify.html and
 auth-and-token-verify.html there, with a config.json describing the real pool, so the
-browser specs run the same pages on both targets.
+browser specs run the same pages on both targets. Otherwise the pages are served on a free
+local port (for the in-app page) and the harness itself is the callback
+(captured_callback.py).
 """
 
 from __future__ import annotations
@@ -56,13 +58,9 @@ class CallbackSite:
 
     def __init__(self, target: Target):
         url = urlsplit(target.callback_url)
-        if url.scheme != "http" or url.hostname not in LOCAL_HOSTS or not url.port:
-            raise HarnessError(
-                f"the browser specs on a real pool need the app client's callback URL on this machine "
-                f"(http://localhost:<port>/hosted-ui-verify.html), so the harness can serve the verification "
-                f"page there; targets.aws.callback_url is {target.callback_url}")
-        self.folder = url.path.rsplit("/", 1)[0] + "/"
-        self.base = f"{url.scheme}://{url.netloc}{self.folder}"
+        local = url.scheme == "http" and url.hostname in LOCAL_HOSTS and url.port
+        self.folder = url.path.rsplit("/", 1)[0] + "/" if local else "/"
+        port = url.port if local else 0
         config = {
             "endpoint_url": target.endpoint_url or "", "region": target.region,
             "user_pool_id": target.user_pool_id, "client_id": target.client_id,
@@ -71,10 +69,12 @@ class CallbackSite:
         }
         handler = partial(_Handler, site_config=json.dumps(config).encode(), folder=self.folder)
         try:
-            self.server = ThreadingHTTPServer(("127.0.0.1", url.port), handler)
+            self.server = ThreadingHTTPServer(("127.0.0.1", port), handler)
         except OSError as err:
-            raise HarnessError(f"cannot serve the callback page on port {url.port} ({err}); free the port or "
+            raise HarnessError(f"cannot serve the callback page on port {port} ({err}); free the port or "
                                "register another localhost callback URL") from None
+        host = f"{url.hostname}:{url.port}" if local else f"127.0.0.1:{self.server.server_address[1]}"
+        self.base = f"http://{host}{self.folder}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 

@@ -137,9 +137,10 @@ def test_users_the_run_did_not_create_are_never_modified(served, tmp_path, monke
     assert "UserMFASettingList" not in flows.admin_get_user(target, "demo@example.com").response
 
 
-def _register_local_callback(info: dict) -> str:
-    """Registers http://localhost:<free port>/app/hosted-ui-verify.html on the client, as an
-    operator would for a real pool, and returns it."""
+def _register_callback(info: dict, where: str) -> str:
+    """Registers a callback URL on the client, as an operator would for a real pool: on this
+    machine (http://localhost:<free port>/app/hosted-ui-verify.html) or elsewhere (an app's
+    own https URL, which the browser cannot even resolve here), and returns it."""
     import socket
 
     from cognito_harness.config import load_config
@@ -148,7 +149,8 @@ def _register_local_callback(info: dict) -> str:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    url = f"http://localhost:{port}/app/hosted-ui-verify.html"
+    url = (f"http://localhost:{port}/app/hosted-ui-verify.html" if where == "local"
+           else "https://app.example.invalid/auth/callback")
     definition = client_definition(load_config(ROOT / "scenarios.yaml"), info["user_pool_id"], info["endpoint_url"])
     definition["CallbackURLs"].append(url)
     definition.pop("GenerateSecret")
@@ -159,12 +161,14 @@ def _register_local_callback(info: dict) -> str:
     return url
 
 
-def test_the_browser_features_pass_through_the_real_pool_path(served, tmp_path):
-    """The managed login of a 'real' domain, with the verification pages served by the harness
-    at a localhost callback URL registered on the client."""
+@pytest.mark.parametrize("where", ["local", "remote"])
+def test_the_browser_features_pass_through_the_real_pool_path(served, tmp_path, where):
+    """The managed login of a 'real' domain. Local callback: the harness serves the
+    verification page there. Remote callback: the harness catches the redirect and is the
+    callback itself."""
     config = _aws_config(tmp_path, served, allow_mutation=True)
     data = yaml.safe_load(config.read_text())
-    data["targets"]["aws"]["callback_url"] = _register_local_callback(served)
+    data["targets"]["aws"]["callback_url"] = _register_callback(served, where)
     config.write_text(yaml.safe_dump(data, sort_keys=False))
     result = subprocess.run([sys.executable, "-m", "pytest", "features", "--config", str(config), "-q",
                              "-p", "no:cacheprovider", "-m", "browser"],
