@@ -477,7 +477,7 @@ def test_wrong_password_stays_on_the_page_with_cognitos_message(info):
 
 def test_code_exchange_gives_tokens_signed_by_the_pool(info):
     verifier, challenge = pkce_pair()
-    browser, code = signed_in_code(info, code_challenge=challenge, code_challenge_method="S256")
+    browser, code = signed_in_code(info, code_challenge=challenge, code_challenge_method="S256", nonce="n-0S6_WzA2Mj")
     resp, tokens = exchange(browser, info, code, code_verifier=verifier)
     assert resp.status == 200 and resp.getheader("Access-Control-Allow-Origin") == "*"
     assert tokens["token_type"] == "Bearer" and tokens["expires_in"] == 3600
@@ -486,6 +486,7 @@ def test_code_exchange_gives_tokens_signed_by_the_pool(info):
     claims = jwt.decode(tokens["id_token"], KeySet.import_key_set(json.loads(jwks))).claims
     assert claims["email"] == "demo@example.com" and claims["aud"] == info.client_id
     assert claims["token_use"] == "id" and claims["iss"].endswith("/" + info.user_pool_id)
+    assert claims["nonce"] == "n-0S6_WzA2Mj", "the authorization request's nonce is echoed (OIDC Core 3.1.3.6)"
     access = jwt.decode(tokens["access_token"], KeySet.import_key_set(json.loads(jwks))).claims
     assert access["scope"] == "openid email profile"
 
@@ -498,6 +499,7 @@ def test_code_exchange_gives_tokens_signed_by_the_pool(info):
                                                 "refresh_token": tokens["refresh_token"]})
     refreshed = json.loads(text)
     assert resp.status == 200 and "refresh_token" not in refreshed and refreshed["id_token"]
+    assert "nonce" not in jwt.decode(refreshed["id_token"], KeySet.import_key_set(json.loads(jwks))).claims
 
 
 def test_without_openid_scope_there_is_no_id_token(info, idp):

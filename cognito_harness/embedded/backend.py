@@ -96,13 +96,15 @@ class FaithfulUserPool(moto_models.CognitoIdpUserPool):
         }
 
     def create_id_token(self, client_id: str, username: str, origin_jti: str,
-                        auth_time: int | None = None) -> tuple[str, int]:
+                        auth_time: int | None = None, nonce: str | None = None) -> tuple[str, int]:
         user = self._get_user(username)
         lifetime = rules.token_validity_seconds(self._client(client_id), "id")
         claims = self._base_claims(client_id, user, "id", origin_jti,
                                    auth_time or int(CLOCK.now()), lifetime)
         claims["aud"] = client_id
         claims["cognito:username"] = user.username
+        if nonce:
+            claims["nonce"] = nonce
         claims.update(rules.id_token_user_claims(user))
         for attr in user.attributes:
             if attr["Name"].startswith("custom:"):
@@ -144,7 +146,7 @@ class FaithfulUserPool(moto_models.CognitoIdpUserPool):
         }
         return token, origin_jti
 
-    def create_tokens_from_refresh_token(self, refresh_token: str) -> tuple[str, str, int]:
+    def create_tokens_from_refresh_token(self, refresh_token: str, nonce: str | None = None) -> tuple[str, str, int]:
         record = self.refresh_tokens.get(refresh_token)
         if record is None:
             raise NotAuthorizedError("Refresh Token has been revoked")
@@ -153,7 +155,7 @@ class FaithfulUserPool(moto_models.CognitoIdpUserPool):
         auth_time = int(meta.get("auth_time", CLOCK.now()))
         scope = meta.get("scope", "aws.cognito.signin.user.admin")
         access, expires_in = self.create_access_token(client_id, username, origin_jti, auth_time, scope)
-        id_token, _ = self.create_id_token(client_id, username, origin_jti, auth_time)
+        id_token, _ = self.create_id_token(client_id, username, origin_jti, auth_time, nonce)
         return access, id_token, expires_in
 
 
@@ -217,9 +219,10 @@ class FaithfulCognitoIdpBackend(moto_models.CognitoIdpBackend):
         }
 
     def issue_tokens(self, pool, client, username: str, with_refresh: bool = True,
-                     scope: str = "aws.cognito.signin.user.admin") -> dict[str, Any]:
+                     scope: str = "aws.cognito.signin.user.admin", nonce: str | None = None) -> dict[str, Any]:
+        """A sign-in's tokens. `nonce` (managed login, OIDC) goes into the ID token only."""
         refresh, origin_jti = pool.create_refresh_token(client.id, username, scope)
-        access, id_token, expires_in = pool.create_tokens_from_refresh_token(refresh)
+        access, id_token, expires_in = pool.create_tokens_from_refresh_token(refresh, nonce)
         result = {"AccessToken": access, "ExpiresIn": expires_in, "TokenType": "Bearer",
                   "IdToken": id_token}
         if with_refresh:

@@ -289,7 +289,7 @@ def _code_grant(ref: ClientRef, p: _Params, store: CodeStore) -> dict[str, Any]:
         raise OAuthError("invalid_grant", "the user cannot sign in")
     try:
         result = ref.backend.issue_tokens(ref.pool, ref.client, record.username,
-                                          scope=" ".join(record.scopes))["AuthenticationResult"]
+                                          scope=" ".join(record.scopes), nonce=record.nonce)["AuthenticationResult"]
     except JsonRESTError:
         raise OAuthError("invalid_grant", "the user cannot sign in")
     out = {"access_token": result["AccessToken"], "refresh_token": result["RefreshToken"],
