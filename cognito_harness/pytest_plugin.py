@@ -17,6 +17,7 @@ from . import redaction
 from .authenticator import Authenticator
 from .config import Config, load_config
 from .errors import HarnessError
+from .ledger import Ledger
 from .flows import Outcome
 from .target import Target, aws_target, embedded_target
 
@@ -98,11 +99,17 @@ def target(request, harness_config) -> Target:
             server = request.getfixturevalue("embedded_server")
             the_target = embedded_target(harness_config, server.info)
         else:
-            the_target = aws_target(harness_config)
+            ledger = Ledger(os.environ.get("HARNESS_LEDGER")
+                            or Path(request.config.rootpath) / ".cognito-harness" / "created-users.json")
+            the_target = aws_target(harness_config, ledger)
     except HarnessError as err:
         pytest.exit(f"cognito-harness: {err}", returncode=4)
     the_target.clock.announce = partial(_to_terminal, request.config)
     request.config._harness_clock = the_target.clock
+    leftovers = the_target.remove_leftovers()
+    if leftovers:
+        the_target.clock.announce("[cognito-harness] removed users an interrupted earlier run created: "
+                                  + ", ".join(leftovers))
     yield the_target
     removed = the_target.delete_created_users()  # even after failures
     if removed and not the_target.is_embedded:
@@ -160,8 +167,7 @@ def world(target, harness_config):
     yield the_world
     # put the shared pool back as the scenario found it
     for email in [u for u in target.created_users if u not in users_before]:
-        target.admin().admin_delete_user(UserPoolId=target.user_pool_id, Username=email)
-        target.created_users.remove(email)
+        target.delete_user(email)
     if target.pool_mfa() != pool_mfa_before:
         mode = pool_mfa_before.get("MfaConfiguration", "OFF")
         totp = bool(pool_mfa_before.get("SoftwareTokenMfaConfiguration", {}).get("Enabled"))

@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError, NoCredentialsError, NoRegionError
 from .aws_clients import RETRIES, admin_session, credentials_client, public_client
 from .config import Config
 from .errors import HarnessError
+from .ledger import Ledger
 
 
 class TargetClock:
@@ -89,6 +90,7 @@ class Target:
     login_selectors: dict = field(default_factory=dict)
     created_users: list[str] = field(default_factory=list)
     created_usernames: set[str] = field(default_factory=set)
+    ledger: Ledger | None = None  # real pools: what the harness created, kept across runs
     _clients: dict = field(default_factory=dict, repr=False)
 
     # --- clients -------------------------------------------------------------------------
@@ -145,13 +147,15 @@ class Target:
             if email not in self.created_users and not self.is_embedded:
                 raise HarnessError(f"the user {email} already exists in {self.user_pool_id} and this run did not "
                                    "create it: the harness never modifies users it did not create")
-            admin.admin_delete_user(UserPoolId=self.user_pool_id, Username=email)
+            self.delete_user(email)
         if email not in self.created_users:
             self.created_users.append(email)
         created = admin.admin_create_user(
             UserPoolId=self.user_pool_id, Username=email, MessageAction="SUPPRESS",
             UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}])
         self.created_usernames.add(created["User"]["Username"])
+        if self.ledger is not None:
+            self.ledger.add(self.user_pool_id, email, created["User"]["Username"])
         admin.admin_set_user_password(UserPoolId=self.user_pool_id, Username=email, Password=password, Permanent=True)
 
     def require_own_user(self, what: str, email: str | None = None, username: str | None = None) -> None:
@@ -163,16 +167,40 @@ class Target:
         raise HarnessError(f"refusing to {what} for {email or username}: this run did not create that user, "
                            "and the harness never modifies users it did not create")
 
+    def delete_user(self, email: str) -> bool:
+        """Deletes a user this run created (False if it was already gone)."""
+        if email in self.created_users:
+            self.created_users.remove(email)
+        try:
+            self.admin().admin_delete_user(UserPoolId=self.user_pool_id, Username=email)
+            gone = True
+        except ClientError as err:
+            if err.response["Error"]["Code"] != "UserNotFoundException":
+                raise
+            gone = False
+        if self.ledger is not None:
+            self.ledger.remove(self.user_pool_id, email)
+        return gone
+
     def delete_created_users(self) -> list[str]:
+        return [email for email in list(self.created_users) if self.delete_user(email)]
+
+    def remove_leftovers(self) -> list[str]:
+        """Users an earlier, interrupted run created: deleted if still the same user."""
+        if self.ledger is None or not self.can_mutate:
+            return []
         removed = []
-        for email in list(self.created_users):
+        for email, username in self.ledger.entries(self.user_pool_id).items():
             try:
-                self.admin().admin_delete_user(UserPoolId=self.user_pool_id, Username=email)
-                removed.append(email)
+                current = self.admin().admin_get_user(UserPoolId=self.user_pool_id, Username=email)["Username"]
             except ClientError as err:
                 if err.response["Error"]["Code"] != "UserNotFoundException":
                     raise
-            self.created_users.remove(email)
+                current = None
+            if current == username:
+                self.admin().admin_delete_user(UserPoolId=self.user_pool_id, Username=email)
+                removed.append(email)
+            self.ledger.remove(self.user_pool_id, email)
         return removed
 
     def set_login_style(self, style: str) -> None:
@@ -210,7 +238,7 @@ def embedded_target(config: Config, info) -> Target:
     )
 
 
-def aws_target(config: Config) -> Target:
+def aws_target(config: Config, ledger: Ledger | None = None) -> Target:
     aws = config.aws
     if aws is None:
         raise HarnessError("scenarios.yaml: targets.aws: expected a section describing the real pool (--target aws)")
@@ -228,6 +256,7 @@ def aws_target(config: Config) -> Target:
         managed_login_url=aws.domain.rstrip("/"), callback_url=aws.callback_url,
         clock=EmbeddedClock(aws.clock_url) if aws.clock_url else TargetClock(),
         session=session, can_mutate=aws.allow_mutation, login_selectors=dict(aws.login_selectors),
+        ledger=ledger,
     )
     try:
         target.admin().describe_user_pool(UserPoolId=aws.user_pool_id)

@@ -176,3 +176,30 @@ def test_the_browser_features_pass_through_the_real_pool_path(served, tmp_path, 
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert " passed" in result.stdout and "skipped" not in result.stdout
     assert _usernames(served) == {"demo@example.com", "admin@example.com"}
+
+
+def test_an_interrupted_run_is_cleaned_up_by_the_next_one(served, tmp_path, monkeypatch):
+    """A run killed before its clean-up leaves its user behind; the next run removes it — and
+    leaves alone a same-email user somebody else created since."""
+    from cognito_harness.config import load_config
+    from cognito_harness.ledger import Ledger
+    from cognito_harness.target import aws_target
+
+    env = _env(served, HARNESS_LEDGER=str(tmp_path / "ledger.json"))
+    for key, value in env.items():
+        if key.startswith(("AWS_", "HARNESS_")):
+            monkeypatch.setenv(key, value)
+    config = _aws_config(tmp_path, served, allow_mutation=True)
+    ledger = Ledger(tmp_path / "ledger.json")
+    killed_run = aws_target(load_config(config), ledger)
+    killed_run.create_user("demo-with-mfa@example.com", "Aaaa1111")      # ...and then the run was killed
+    ledger.add(killed_run.user_pool_id, "someone-else@example.com", "a-user-that-no-longer-exists")
+    killed_run.admin().admin_create_user(UserPoolId=killed_run.user_pool_id, Username="someone-else@example.com",
+                                         MessageAction="SUPPRESS")
+    result = _run_features(config, env, "-k", "a_wrong_password_is_refused")
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "removed users an interrupted earlier run created: demo-with-mfa@example.com" in result.stdout
+    users = _usernames(served)
+    assert "demo-with-mfa@example.com" not in users and "someone-else@example.com" in users
+    assert ledger.entries(killed_run.user_pool_id) == {}
+    killed_run.admin().admin_delete_user(UserPoolId=killed_run.user_pool_id, Username="someone-else@example.com")
