@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from playwright.sync_api import Page
 
-from .callback_site import LOCAL_HOSTS
+from .callback_site import is_local_callback
 from .captured_callback import CapturedCallback
 from .pages import AuthenticatorCodePage, CallbackPage, InAppSignInPage, ManagedLoginPage, MfaSetupPage
 from .target import Target
@@ -35,7 +35,7 @@ class Journey:
 
     @property
     def harness_is_callback(self) -> bool:
-        return not self.target.is_embedded and urlsplit(self.target.callback_url).hostname not in LOCAL_HOSTS
+        return not self.target.is_embedded and not is_local_callback(self.target.callback_url)
 
     def _seen(self, request) -> None:
         if self.captured is not None:

@@ -25,6 +25,12 @@ LOCAL_HOSTS = {"localhost", "127.0.0.1"}
 PAGES = ("hosted-ui-verify.html", "auth-and-token-verify.html")
 
 
+def is_local_callback(url: str) -> bool:
+    """An http://localhost:<port>/... callback: the harness can serve the page there."""
+    parts = urlsplit(url)
+    return parts.scheme == "http" and parts.hostname in LOCAL_HOSTS and parts.port is not None
+
+
 class _Handler(BaseHTTPRequestHandler):
     def __init__(self, *args, site_config: bytes, folder: str, **kwargs):
         self.site_config = site_config
@@ -58,7 +64,7 @@ class CallbackSite:
 
     def __init__(self, target: Target):
         url = urlsplit(target.callback_url)
-        local = url.scheme == "http" and url.hostname in LOCAL_HOSTS and url.port
+        local = is_local_callback(target.callback_url)
         self.folder = url.path.rsplit("/", 1)[0] + "/" if local else "/"
         port = url.port if local else 0
         config = {

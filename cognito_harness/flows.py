@@ -123,9 +123,10 @@ def admin_get_user(target: Target, email: str) -> Outcome:
 
 
 def enrol(target: Target, email: str, password: str, issuer: str, *, verify_code: bool = True,
-          prefer: bool = True) -> Authenticator | None:
-    """The narrative's Step 2 in one call: sign in, associate, (verify), (prefer TOTP).
-    Returns the authenticator app holding the secret."""
+          prefer: bool = True, self_service: bool = False) -> Authenticator | None:
+    """The narrative's Step 2 in one call: sign in, associate, (verify), (prefer TOTP —
+    by the operator, or with `self_service` by the user's own access token, the log's
+    "my page"). Returns the authenticator app holding the secret."""
     first = sign_in(target, email, password)
     assert first.tokens, f"{email} could not sign in to enrol: {first}"
     access = first.tokens["AccessToken"]
@@ -136,7 +137,7 @@ def enrol(target: Target, email: str, password: str, issuer: str, *, verify_code
         verified = verify(target, access, app.fresh_code())
         assert verified.ok, f"verifying the authenticator for {email} failed: {verified}"
         if prefer:
-            preferred = admin_prefer_totp(target, email)
+            preferred = prefer_totp_self_service(target, access) if self_service else admin_prefer_totp(target, email)
             assert preferred.ok, f"turning on TOTP for {email} failed: {preferred}"
     return app
 

@@ -91,6 +91,7 @@ class Target:
     created_users: list[str] = field(default_factory=list)
     created_usernames: set[str] = field(default_factory=set)
     ledger: Ledger | None = None  # real pools: what the harness created, kept across runs
+    harness_url: str | None = None  # embedded target: its /_harness controls
     _clients: dict = field(default_factory=dict, repr=False)
 
     # --- clients -------------------------------------------------------------------------
@@ -205,8 +206,10 @@ class Target:
 
     def set_login_style(self, style: str) -> None:
         """Embedded target only: the managed login's look (classic | managed)."""
-        url = self.clock.clock_url.replace("/_harness/clock", "/_harness/login-style")
-        req = urllib.request.Request(url, data=json.dumps({"style": style}).encode(), method="POST",
+        if not self.harness_url:
+            raise HarnessError("the managed login's look can only be switched on the embedded target")
+        req = urllib.request.Request(f"{self.harness_url}/login-style", method="POST",
+                                     data=json.dumps({"style": style}).encode(),
                                      headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(req, timeout=10):
             pass
@@ -234,7 +237,7 @@ def embedded_target(config: Config, info) -> Target:
         managed_login_url=info.managed_login_url, callback_url=info.callback_url,
         clock=EmbeddedClock(info.clock_url),
         session=admin_session(info.region, info.admin_access_key_id, info.admin_secret_access_key),
-        can_mutate=True, login_style=info.login_style,
+        can_mutate=True, login_style=info.login_style, harness_url=info.endpoint_url + "/_harness",
     )
 
 

@@ -178,12 +178,5 @@ def newer_secret_verifies(world):
 
 @when(parsers.parse('"{persona}" enrols an authenticator app from their own signed-in page'))
 def self_service_enrolment(world, persona):
-    access = _access_token(world, persona)
-    secret = flows.associate(world.target, access)
-    assert secret.ok, secret
-    app = Authenticator(secret.response["SecretCode"], world.persona(persona).email, _issuer(world), world.target.clock)
-    world.authenticators[persona] = app
-    verified = flows.verify(world.target, access, app.fresh_code())
-    assert verified.ok, verified
-    world.record(flows.prefer_totp_self_service(world.target, access))
-    assert world.last.ok, world.last
+    world.authenticators[persona] = flows.enrol(world.target, world.persona(persona).email, world.password(persona),
+                                                _issuer(world), self_service=True)

@@ -63,6 +63,16 @@ class SignInPages:
         except RedirectError as err:
             return redirect(err.location)
 
+    def _flow_at(self, req: Request, stage: str, posted: bool) -> SignInFlow | Response:
+        """The browser's sign-in flow if it is at `stage` (a form post must also carry the
+        flow's CSRF token); otherwise the error page to answer with."""
+        flow = self._posted_flow(req) if posted else self.flows.get(req.cookies.get(COOKIE_NAME))
+        if flow is None and posted:
+            return self.error_page(MSG_FORBIDDEN, 403)
+        if flow is None or flow.stage != stage:
+            return self.error_page(MSG_NO_SIGN_IN)
+        return flow
+
     def _posted_flow(self, req: Request) -> SignInFlow | None:
         """The browser's flow, if the form carries its CSRF token (else None: answer 403)."""
         flow = self.flows.get(req.cookies.get(COOKIE_NAME))
@@ -148,17 +158,15 @@ class SignInPages:
     # --- /mfa ---------------------------------------------------------------------------
 
     def code_get(self, req: Request) -> Response:
-        flow = self.flows.get(req.cookies.get(COOKIE_NAME))
-        if flow is None or flow.stage != STAGE_CODE:
-            return self.error_page(MSG_NO_SIGN_IN)
+        flow = self._flow_at(req, STAGE_CODE, posted=False)
+        if isinstance(flow, Response):
+            return flow
         return html(pages.authenticator_code(self.style, flow.csrf), redirect_uri=flow.request.redirect_uri)
 
     def code_post(self, req: Request) -> Response:
-        flow = self._posted_flow(req)
-        if flow is None:
-            return self.error_page(MSG_FORBIDDEN, 403)
-        if flow.stage != STAGE_CODE:
-            return self.error_page(MSG_NO_SIGN_IN)
+        flow = self._flow_at(req, STAGE_CODE, posted=True)
+        if isinstance(flow, Response):
+            return flow
         auth = flow.request
         code = (req.form.get("totp_code") or "").strip()
         try:
@@ -182,17 +190,15 @@ class SignInPages:
         return html(body, redirect_uri=flow.request.redirect_uri)
 
     def setup_get(self, req: Request) -> Response:
-        flow = self.flows.get(req.cookies.get(COOKIE_NAME))
-        if flow is None or flow.stage != STAGE_SETUP:
-            return self.error_page(MSG_NO_SIGN_IN)
+        flow = self._flow_at(req, STAGE_SETUP, posted=False)
+        if isinstance(flow, Response):
+            return flow
         return self._setup_page(flow)
 
     def setup_post(self, req: Request) -> Response:
-        flow = self._posted_flow(req)
-        if flow is None:
-            return self.error_page(MSG_FORBIDDEN, 403)
-        if flow.stage != STAGE_SETUP:
-            return self.error_page(MSG_NO_SIGN_IN)
+        flow = self._flow_at(req, STAGE_SETUP, posted=True)
+        if isinstance(flow, Response):
+            return flow
         auth = flow.request
         backend = auth.client.backend
         code = (req.form.get("totp_code") or "").strip()
