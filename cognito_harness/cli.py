@@ -1,6 +1,6 @@
 """`cognito-harness` — the command line.
 
-  cognito-harness serve [--port N] [--config scenarios.yaml]
+  cognito-harness serve [--port N] [--config scenarios.yaml] [--expose-moto-api]
       Starts the embedded pool on 127.0.0.1, prints one JSON line (endpoint_url, region,
       user_pool_id, client_id, identity_pool_id, admin key pair, ...) and serves until
       Ctrl-C / SIGTERM.
@@ -29,7 +29,8 @@ def _serve(args) -> int:
     from .embedded.server import EmbeddedServer
 
     config = load_config(args.config, target="embedded")
-    server = EmbeddedServer(config, port=args.port, fidelity=not args.no_fidelity)
+    server = EmbeddedServer(config, port=args.port, fidelity=not args.no_fidelity,
+                            expose_moto_api=args.expose_moto_api)
     info = server.start()
     print(json.dumps(info.as_dict()), flush=True)
     stop = threading.Event()
@@ -99,6 +100,10 @@ def main(argv: list[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="run the embedded pool over HTTP on 127.0.0.1")
     serve.add_argument("--port", type=int, default=None, help="port (default: scenarios.yaml, 0 = any free port)")
     serve.add_argument("--config", default="scenarios.yaml")
+    serve.add_argument("--expose-moto-api", action="store_true",
+                       help="also serve moto's /moto-api/ on the port: data.json shows every user's password, "
+                            "every live token and the admin secret key, /moto-api/reset wipes the world "
+                            "(debugging only: any local process can read it, any web page can post to it)")
     serve.add_argument("--no-fidelity", action="store_true",
                        help="serve plain moto (to compare; everything the harness fixes is broken again)")
     steps = sub.add_parser("steps", help="list the step vocabulary for .feature files")

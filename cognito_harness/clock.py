@@ -12,6 +12,12 @@ import threading
 import time
 
 
+# Bounds: one move covers any Cognito lifetime (refresh tokens live up to ten years), and the
+# clock never runs so far ahead that dates stop being representable.
+MAX_ADVANCE_SECONDS = 3660 * 86400  # per call: ten years and ten days
+MAX_OFFSET_SECONDS = 100 * 365 * 86400  # in total: a century
+
+
 class HarnessClock:
     def __init__(self) -> None:
         self._offset = 0.0
@@ -27,10 +33,16 @@ class HarnessClock:
             return self._offset
 
     def advance(self, seconds: float) -> float:
+        seconds = float(seconds)
         if not math.isfinite(seconds) or seconds < 0:
             raise ValueError("the clock only moves forward, by a finite number of seconds")
+        if seconds > MAX_ADVANCE_SECONDS:
+            raise ValueError(f"one move is at most {MAX_ADVANCE_SECONDS} seconds (ten years)")
         with self._lock:
-            self._offset += float(seconds)
+            if self._offset + seconds > MAX_OFFSET_SECONDS:
+                raise ValueError(f"the clock is at most {MAX_OFFSET_SECONDS} seconds (a century) ahead; "
+                                 f"it is {self._offset:.0f} s ahead now")
+            self._offset += seconds
             return time.time() + self._offset
 
     def reset(self) -> None:

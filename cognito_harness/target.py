@@ -9,8 +9,10 @@ removes it at the end — even after a failure — and never modifies anyone els
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
+import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 
@@ -46,19 +48,37 @@ class TargetClock:
         return False
 
 
+HARNESS_TOKEN_ENV = "HARNESS_CONTROL_TOKEN"  # targets.aws.clock_url: the serving harness's token
+
+
+def harness_control(url: str, token: str | None, body: dict | None = None) -> dict:
+    """GET (body None) or POST a JSON body to one of the embedded server's /_harness/
+    controls, with the server's token (embedded/guard.py)."""
+    data = None if body is None else json.dumps(body).encode()
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["X-Harness-Token"] = token
+    req = urllib.request.Request(url, data=data, method="GET" if data is None else "POST", headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return json.loads(resp.read())
+    except urllib.error.HTTPError as err:
+        detail = err.read().decode("utf-8", "replace")[:300]
+        hint = (f" (set {HARNESS_TOKEN_ENV} to the harness_token the server printed)"
+                if err.code == 403 and not token else "")
+        raise HarnessError(f"{url} answered {err.code}: {detail}{hint}") from None
+
+
 class EmbeddedClock(TargetClock):
     """The embedded server's clock, read and moved over its HTTP control."""
 
-    def __init__(self, clock_url: str):
+    def __init__(self, clock_url: str, token: str | None = None):
         super().__init__()
         self.clock_url = clock_url
+        self.token = token
 
     def _call(self, body: dict | None = None) -> dict:
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(self.clock_url, data=data, method="POST" if data else "GET",
-                                     headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            return json.loads(resp.read())
+        return harness_control(self.clock_url, self.token, body)
 
     def now(self) -> float:
         return float(self._call()["now"])
@@ -92,6 +112,7 @@ class Target:
     created_usernames: set[str] = field(default_factory=set)
     ledger: Ledger | None = None  # real pools: what the harness created, kept across runs
     harness_url: str | None = None  # embedded target: its /_harness controls
+    harness_token: str | None = field(default=None, repr=False)  # their X-Harness-Token
     _clients: dict = field(default_factory=dict, repr=False)
 
     # --- clients -------------------------------------------------------------------------
@@ -208,11 +229,7 @@ class Target:
         """Embedded target only: the managed login's look (classic | managed)."""
         if not self.harness_url:
             raise HarnessError("the managed login's look can only be switched on the embedded target")
-        req = urllib.request.Request(f"{self.harness_url}/login-style", method="POST",
-                                     data=json.dumps({"style": style}).encode(),
-                                     headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=10):
-            pass
+        harness_control(f"{self.harness_url}/login-style", self.harness_token, {"style": style})
         self.login_style = style
 
     def pool_mfa(self) -> dict:
@@ -235,9 +252,10 @@ def embedded_target(config: Config, info) -> Target:
         name="embedded", config=config, region=info.region, user_pool_id=info.user_pool_id,
         client_id=info.client_id, identity_pool_id=info.identity_pool_id, endpoint_url=info.endpoint_url,
         managed_login_url=info.managed_login_url, callback_url=info.callback_url,
-        clock=EmbeddedClock(info.clock_url),
+        clock=EmbeddedClock(info.clock_url, info.harness_token),
         session=admin_session(info.region, info.admin_access_key_id, info.admin_secret_access_key),
         can_mutate=True, login_style=info.login_style, harness_url=info.endpoint_url + "/_harness",
+        harness_token=info.harness_token,
     )
 
 
@@ -257,7 +275,7 @@ def aws_target(config: Config, ledger: Ledger | None = None) -> Target:
         name="aws", config=config, region=aws.region, user_pool_id=aws.user_pool_id, client_id=aws.client_id,
         identity_pool_id=aws.identity_pool_id, endpoint_url=aws.endpoint_url,
         managed_login_url=aws.domain.rstrip("/"), callback_url=aws.callback_url,
-        clock=EmbeddedClock(aws.clock_url) if aws.clock_url else TargetClock(),
+        clock=EmbeddedClock(aws.clock_url, os.environ.get(HARNESS_TOKEN_ENV)) if aws.clock_url else TargetClock(),
         session=session, can_mutate=aws.allow_mutation, login_selectors=dict(aws.login_selectors),
         ledger=ledger,
     )

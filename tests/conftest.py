@@ -14,6 +14,7 @@ this file must not register them again. It adds:
 
 from __future__ import annotations
 
+import functools
 import json
 import urllib.error
 import urllib.request
@@ -67,11 +68,16 @@ def embedded(embedded_server):
 
 
 def http_json(url: str, body: object | None = None, method: str | None = None,
-              raw: bytes | None = None) -> tuple[int, dict]:
-    """(status, JSON body) of a plain HTTP call; errors are returned, not raised."""
+              raw: bytes | None = None, token: str | None = None,
+              content_type: str = "application/json") -> tuple[int, dict]:
+    """(status, JSON body) of a plain HTTP call; errors are returned, not raised. `token`:
+    the server's harness_token, sent as X-Harness-Token (the /_harness/ controls need it)."""
     data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
+    headers = {"Content-Type": content_type}
+    if token:
+        headers["X-Harness-Token"] = token
     req = urllib.request.Request(url, data=data, method=method or ("POST" if data is not None else "GET"),
-                                 headers={"Content-Type": "application/json"})
+                                 headers=headers)
     try:
         with urllib.request.urlopen(req, timeout=10) as resp:
             return resp.status, json.loads(resp.read() or b"{}")
@@ -80,5 +86,6 @@ def http_json(url: str, body: object | None = None, method: str | None = None,
 
 
 @pytest.fixture(scope="session")
-def http():
-    return http_json
+def http(embedded):
+    """http_json with the session server's harness token."""
+    return functools.partial(http_json, token=embedded.harness_token)

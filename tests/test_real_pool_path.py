@@ -53,7 +53,8 @@ def _env(info: dict, **extra) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "HARNESS_"))}
     env.update(AWS_ACCESS_KEY_ID=info["admin_access_key_id"], AWS_SECRET_ACCESS_KEY=info["admin_secret_access_key"],
                AWS_DEFAULT_REGION=info["region"], HARNESS_DEMO_PASSWORD="Demo1234pass",
-               HARNESS_ADMIN_PASSWORD="Admin1234pass", HARNESS_MFA_PASSWORD="Aaaa1111")
+               HARNESS_ADMIN_PASSWORD="Admin1234pass", HARNESS_MFA_PASSWORD="Aaaa1111",
+               HARNESS_CONTROL_TOKEN=info["harness_token"])  # the clock_url's controls
     env.update(extra)
     return env
 

@@ -14,10 +14,11 @@ Paths (all on one 127.0.0.1 port):
 
 from __future__ import annotations
 
-import io
 import json
 import mimetypes
 import re
+import sys
+import traceback
 from importlib import resources
 from typing import Callable
 
@@ -25,48 +26,71 @@ from moto.cognitoidp.models import cognitoidp_backends
 from moto.core import DEFAULT_ACCOUNT_ID
 
 from ..clock import CLOCK
-from . import identity
+from . import guard, identity
+from .guard import SECURITY_HEADERS
 
 _WELL_KNOWN = re.compile(r"^/([\w-]+_[0-9A-Za-z]+)/\.well-known/(jwks\.json|openid-configuration)$")
 _VERIFY = re.compile(r"^/verify/([\w.-]+\.(?:html|js|css))$")
-SECURITY_HEADERS = [
-    ("X-Content-Type-Options", "nosniff"),
-    ("Referrer-Policy", "no-referrer"),
-    ("Cache-Control", "no-store"),
-]
+SECRET_INFO_KEYS = ("admin_secret_access_key", "harness_token")  # never in GET /_harness/info
 
 
 def json_response(start_response, status: int, payload, extra_headers=()) -> list[bytes]:
-    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-    reason = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed"}.get(status, "")
+    body = payload if isinstance(payload, bytes) else json.dumps(payload, allow_nan=False).encode()
+    reason = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
+              413: "Payload Too Large", 415: "Unsupported Media Type",
+              500: "Internal Server Error"}.get(status, "")
     headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body))),
-               ("Access-Control-Allow-Origin", "*"), *SECURITY_HEADERS, *extra_headers]
+               *SECURITY_HEADERS, *extra_headers]
     start_response(f"{status} {reason}", headers)
     return [body]
 
 
 def _read_body(environ) -> bytes:
-    length = int(environ.get("CONTENT_LENGTH") or 0)
-    body = environ["wsgi.input"].read(length) if length else b""
-    environ["wsgi.input"] = io.BytesIO(body)  # leave it readable for whoever is next
-    return body
+    """The request body, read (bounded) by guard.read_body before any route runs."""
+    return environ.get("cognito_harness.body", b"")
+
+
+def _json_body(environ):
+    """The body as JSON (ValueError if it is not JSON, or not UTF-8)."""
+    return json.loads(_read_body(environ) or b"{}")
 
 
 class HarnessApp:
     def __init__(self, moto_app: Callable, info: Callable[[], dict], managed_login: Callable | None = None,
-                 fidelity: bool = True, set_login_style: Callable[[str], None] | None = None):
+                 fidelity: bool = True, set_login_style: Callable[[str], None] | None = None,
+                 expose_moto_api: bool = False):
         self.fidelity = fidelity
+        self.expose_moto_api = expose_moto_api
         self.set_login_style = set_login_style
         self.moto_app = moto_app
         self.info = info
         self.managed_login = managed_login
 
     def __call__(self, environ, start_response):
+        try:
+            return self._serve(environ, start_response)
+        except Exception as err:  # last resort: never a traceback with request data in it
+            frame = traceback.extract_tb(err.__traceback__)[-1]
+            print(f"cognito-harness: internal error {type(err).__name__} at {frame.filename}:{frame.lineno}",
+                  file=sys.stderr)
+            return json_response(start_response, 500, {"__type": "InternalErrorException",
+                                                        "message": "Internal error in the embedded target."})
+
+    def _serve(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
-        if method == "OPTIONS" and environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD"):
-            return self._preflight(environ, start_response)
-        if path.startswith("/_harness/"):
+        if guard.is_preflight(environ):
+            status, headers = guard.preflight(environ)
+            start_response(status, headers)
+            return [b""]
+        refusal = guard.read_body(environ) or guard.debug_surface_refusal(path, self.expose_moto_api)
+        if refusal is None and path.startswith(guard.CONTROL_PREFIX):
+            refusal = guard.control_refusal(environ, self.info().get("harness_token", ""))
+        if refusal is not None:
+            return json_response(start_response, refusal.status, refusal.payload,
+                                 [("Connection", "close")] if refusal.close else [])
+        start_response = guard.with_cors_policy(start_response, guard.cors_allowed(environ))
+        if path.startswith(guard.CONTROL_PREFIX):
             return self._control(path, method, environ, start_response)
         if not self.fidelity:  # plain moto behind the harness controls
             return self.moto_app(environ, start_response)
@@ -83,39 +107,33 @@ class HarnessApp:
             return self.managed_login(environ, start_response)
         return self.moto_app(environ, start_response)
 
-    def _preflight(self, environ, start_response):
-        """CORS preflight, answered as AWS endpoints do, so browser apps (the in-app page on
-        another origin) can call the APIs; moto's server answers it with a 500."""
-        headers = [("Access-Control-Allow-Origin", environ.get("HTTP_ORIGIN", "*")),
-                   ("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE, HEAD, OPTIONS"),
-                   ("Access-Control-Allow-Headers", environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS", "*")),
-                   ("Access-Control-Max-Age", "600"), ("Vary", "Origin"), ("Content-Length", "0")]
-        start_response("204 No Content", headers)
-        return [b""]
-
     # --- harness controls ----------------------------------------------------------------
 
     def _control(self, path, method, environ, start_response):
         if path == "/_harness/clock":
             if method == "POST":
                 try:
-                    body = json.loads(_read_body(environ) or b"{}")
+                    body = _json_body(environ)
                     if not isinstance(body, dict) or isinstance(body.get("advance"), bool) or "advance" not in body:
                         raise ValueError("no number of seconds")
                     CLOCK.advance(float(body["advance"]))
-                except (ValueError, TypeError, AttributeError) as err:
+                except (ValueError, TypeError, AttributeError, OverflowError) as err:
                     return json_response(start_response, 400, {"error": f"body must be {{\"advance\": <seconds >= 0>}}: {err}"})
             elif method != "GET":
                 return json_response(start_response, 405, {"error": "GET or POST"})
             return json_response(start_response, 200, {"now": CLOCK.now(), "offset": CLOCK.offset})
         if path == "/_harness/login-style" and method == "POST" and self.set_login_style:
-            style = json.loads(_read_body(environ) or b"{}").get("style")
+            try:
+                body = _json_body(environ)
+            except ValueError:
+                body = None
+            style = body.get("style") if isinstance(body, dict) else None
             if style not in ("classic", "managed"):
                 return json_response(start_response, 400, {"error": 'body must be {"style": "classic" | "managed"}'})
             self.set_login_style(style)
             return json_response(start_response, 200, {"login_style": style})
         if path == "/_harness/info" and method == "GET":
-            public = {k: v for k, v in self.info().items() if k != "admin_secret_access_key"}
+            public = {k: v for k, v in self.info().items() if k not in SECRET_INFO_KEYS}
             return json_response(start_response, 200, public)
         return json_response(start_response, 404, {"error": f"unknown harness control {path}"})
 
@@ -130,7 +148,7 @@ class HarnessApp:
                                                         "message": f"User pool {pool_id} does not exist."})
         if doc == "jwks.json":
             return json_response(start_response, 200, pool.public_jwks())
-        base = f"http://{environ.get('HTTP_HOST', '127.0.0.1')}"
+        base = self.info().get("endpoint_url", "").rstrip("/")  # never the request's Host
         return json_response(start_response, 200, {
             "issuer": pool.issuer,
             "jwks_uri": f"{base}/{pool_id}/.well-known/jwks.json",
@@ -150,7 +168,7 @@ class HarnessApp:
 
     def _identity(self, operation, environ, start_response):
         try:
-            body = json.loads(_read_body(environ) or b"{}")
+            body = _json_body(environ)
             account = self.info().get("account_id", DEFAULT_ACCOUNT_ID)
             return json_response(start_response, 200, identity.handle(operation, body, account))
         except identity.IdentityError as err:

@@ -20,7 +20,7 @@ from moto.moto_server.werkzeug_app import (
 from werkzeug.serving import make_server
 
 from ..config import Config
-from . import install, rules
+from . import guard, install, rules
 from .app import HarnessApp
 
 ADMIN_USER = "cognito-harness-admin"
@@ -43,6 +43,9 @@ class ServerInfo:
     login_style: str = "classic"
     authenticator_issuer: str = "cognito-demo"
     clock_url: str = ""
+    # sent as X-Harness-Token with every change to a /_harness/ control (guard.py); only in
+    # this printed line, never in GET /_harness/info
+    harness_token: str = ""
     extra: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
@@ -75,10 +78,13 @@ class _QuietHandler(MotoRequestHandler):
 
 class EmbeddedServer:
     def __init__(self, config: Config, port: int | None = None, host: str = "127.0.0.1",
-                 fidelity: bool = True):
+                 fidelity: bool = True, expose_moto_api: bool = False):
         """fidelity=False serves plain moto (no rules, no identity handler, no managed
-        login): only for showing which scenarios plain moto would let pass or fail."""
+        login): only for showing which scenarios plain moto would let pass or fail.
+        expose_moto_api=True serves moto's /moto-api/ (data.json: every user's password,
+        every live token, the admin key; reset; seed) on the port: debugging only."""
         self.config = config
+        self.expose_moto_api = expose_moto_api
         self.fidelity = fidelity
         self.host = host
         self.port = config.embedded.port if port is None else port
@@ -89,7 +95,8 @@ class EmbeddedServer:
     def _make_front(self, moto_app):
         set_style = lambda style: setattr(self.info, "login_style", style)  # noqa: E731
         if not self.fidelity:
-            return HarnessApp(moto_app, self._info_dict, None, fidelity=False, set_login_style=set_style)
+            return HarnessApp(moto_app, self._info_dict, None, fidelity=False, set_login_style=set_style,
+                              expose_moto_api=self.expose_moto_api)
         managed_login = None
         try:
             from ..managed_login import create_app  # the emulator (issue 3)
@@ -98,7 +105,7 @@ class EmbeddedServer:
         if create_app is not None:
             managed_login = create_app(self._info_dict, login_style=self.config.embedded.login_style)
         return HarnessApp(moto_app, self._info_dict, managed_login,
-                          set_login_style=set_style)
+                          set_login_style=set_style, expose_moto_api=self.expose_moto_api)
 
     def _info_dict(self) -> dict:
         return self.info.as_dict() if self.info else {}
@@ -118,7 +125,8 @@ class EmbeddedServer:
         self.info = ServerInfo(endpoint_url=endpoint, region=emb.region, admin_access_key_id=key_id,
                                admin_secret_access_key=secret, managed_login_url=endpoint,
                                login_style=emb.login_style, clock_url=f"{endpoint}/_harness/clock",
-                               authenticator_issuer=self.config.authenticator.issuer)
+                               authenticator_issuer=self.config.authenticator.issuer,
+                               harness_token=guard.new_token())
         install.set_iam_enforcement(emb.enforce_iam and self.fidelity)
         from .provision import provision_world
         provision_world(self.config, self.info, self.fidelity)
