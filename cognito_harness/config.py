@@ -36,6 +36,7 @@ class UndocumentedChoices:
     reject_reused_code: bool = True
     max_wrong_codes_per_session: int = 3
     verify_code_counts_as_used: bool = True
+    srp_timestamp_tolerance_seconds: int = 300
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,17 @@ class PasswordPolicy:
 
 
 @dataclass(frozen=True)
+class DeviceTracking:
+    """The pool's DeviceConfiguration (device remembering); absent = the pool tracks no devices."""
+    challenge_required_on_new_device: bool
+    device_only_remembered_on_user_prompt: bool
+
+    def as_api(self) -> dict:
+        return {"ChallengeRequiredOnNewDevice": self.challenge_required_on_new_device,
+                "DeviceOnlyRememberedOnUserPrompt": self.device_only_remembered_on_user_prompt}
+
+
+@dataclass(frozen=True)
 class PoolPolicy:
     name: str
     username_attributes: list[str]
@@ -80,6 +92,7 @@ class PoolPolicy:
     mfa_after: str
     mfa_methods: list[str]
     password_policy: PasswordPolicy
+    device_tracking: DeviceTracking | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +107,8 @@ class AppClient:
     callback_urls: list[str]
     logout_urls: list[str]
     oauth_scopes: list[str]
+    # RefreshTokenRotation: None = DISABLED; else RetryGracePeriodSeconds (0-60)
+    refresh_token_rotation_grace_seconds: int | None = None
 
 
 @dataclass(frozen=True)
@@ -376,7 +391,8 @@ def _embedded(s: _Section) -> EmbeddedTarget:
         undocumented=UndocumentedChoices(
             reject_reused_code=u.get("reject_reused_code", _require_bool, True),
             max_wrong_codes_per_session=u.get("max_wrong_codes_per_session", _int_range(1), 3),
-            verify_code_counts_as_used=u.get("verify_code_counts_as_used", _require_bool, True)))
+            verify_code_counts_as_used=u.get("verify_code_counts_as_used", _require_bool, True),
+            srp_timestamp_tolerance_seconds=u.get("srp_timestamp_tolerance_seconds", _int_range(0), 300)))
 
 
 def _aws(s: _Section) -> AwsTarget:
@@ -403,7 +419,12 @@ def _aws(s: _Section) -> AwsTarget:
 def _pool(s: _Section) -> PoolPolicy:
     s.only(*PoolPolicy.__dataclass_fields__)
     pp = s.section("password_policy").only(*PasswordPolicy.__dataclass_fields__)
+    devices = None
+    if s.data.get("device_tracking") is not None:
+        d = s.section("device_tracking").only(*DeviceTracking.__dataclass_fields__)
+        devices = DeviceTracking(**{k: d.get(k, _require_bool) for k in DeviceTracking.__dataclass_fields__})
     pool = PoolPolicy(
+        device_tracking=devices,
         name=s.get("name", _require_str),
         username_attributes=s.get("username_attributes", _list_of(_one_of(*USERNAME_ATTRIBUTES))),
         mfa_before=s.get("mfa_before", _one_of(*MFA_MODES)),
@@ -430,7 +451,9 @@ def _app_client(s: _Section) -> AppClient:
         prevent_user_existence_errors=s.get("prevent_user_existence_errors", _require_bool),
         callback_urls=s.get("callback_urls", _list_of(_url, non_empty=True)),
         logout_urls=s.get("logout_urls", _list_of(_url)),
-        oauth_scopes=s.get("oauth_scopes", _list_of(_require_str)))
+        oauth_scopes=s.get("oauth_scopes", _list_of(_require_str)),
+        refresh_token_rotation_grace_seconds=s.get("refresh_token_rotation_grace_seconds",
+                                                   _optional(_int_range(0, 60)), None))
 
 
 def _identity_pool(s: _Section) -> IdentityPoolSpec:

@@ -79,9 +79,19 @@ def answer_mfa(target: Target, challenge: Outcome, email: str, code: str) -> Out
                 ChallengeResponses={"USERNAME": email, "SOFTWARE_TOKEN_MFA_CODE": code})
 
 
-def refresh(target: Target, refresh_token: str) -> Outcome:
+def refresh(target: Target, refresh_token: str, device_key: str | None = None) -> Outcome:
+    """REFRESH_TOKEN_AUTH. A pool that tracks devices binds the refresh token to the device
+    the sign-in used (or was given): pass its DEVICE_KEY, as apps do."""
+    params = {"REFRESH_TOKEN": refresh_token}
+    if device_key:
+        params["DEVICE_KEY"] = device_key
     return call(target.app().initiate_auth, ClientId=target.client_id, AuthFlow="REFRESH_TOKEN_AUTH",
-                AuthParameters={"REFRESH_TOKEN": refresh_token})
+                AuthParameters=params)
+
+
+def device_key_of(tokens: dict) -> str | None:
+    """The device a sign-in's tokens belong to, when the pool handed out a new one."""
+    return (tokens.get("NewDeviceMetadata") or {}).get("DeviceKey")
 
 
 # --- enrolment ----------------------------------------------------------------------------

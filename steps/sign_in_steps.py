@@ -47,7 +47,9 @@ def receives_tokens(world, persona):
 
 @when(parsers.parse('"{persona}" refreshes the session with the refresh token'))
 def refreshes(world, persona):
-    world.record(flows.refresh(world.target, world.tokens[persona]["RefreshToken"]))
+    tokens = world.tokens[persona]
+    world.record(flows.refresh(world.target, tokens["RefreshToken"],
+                               tokens.get("DeviceKey") or flows.device_key_of(tokens)))
 
 
 # --- the MFA challenge ------------------------------------------------------------------

@@ -7,6 +7,7 @@ emulator) ends in these methods, so the rules hold on every path. Time is read f
 
 from __future__ import annotations
 
+import base64
 import secrets
 import uuid
 from typing import Any
@@ -21,9 +22,11 @@ from moto.cognitoidp.exceptions import (
 )
 from moto.cognitoidp.utils import check_secret_hash
 
+from .. import srp
 from ..clock import CLOCK
 from . import rules
-from .rules import AuthSession, SoftwareToken
+from .devices import DeviceTrackingMixin
+from .rules import AuthSession, SoftwareToken, SrpExchange
 
 
 def software_token(user) -> SoftwareToken:
@@ -133,7 +136,9 @@ class FaithfulUserPool(moto_models.CognitoIdpUserPool):
         return token, lifetime
 
     def create_refresh_token(self, client_id: str, username: str,
-                             scope: str = "aws.cognito.signin.user.admin") -> tuple[str, str]:
+                             scope: str = "aws.cognito.signin.user.admin",
+                             device_key: str | None = None) -> tuple[str, str]:
+        """`device_key`: with device tracking, the token belongs to that device (rules.require_refresh_device)."""
         user = self._get_user(username)
         token = "eyJ" + secrets.token_urlsafe(96)  # opaque, as Cognito's are to clients
         origin_jti = str(uuid.uuid4())
@@ -143,8 +148,24 @@ class FaithfulUserPool(moto_models.CognitoIdpUserPool):
             "expires_at": now + rules.token_validity_seconds(self._client(client_id), "refresh"),
             "auth_time": int(now),
             "scope": scope,
+            "device_key": device_key,
         }
         return token, origin_jti
+
+    def rotate_refresh_token(self, old: str, grace_seconds: int) -> str:
+        """GetTokensFromRefreshToken with rotation: a new refresh token for the same sign-in
+        (device, scope, auth_time); the old one lives `grace_seconds` more."""
+        client_id, username, origin_jti = self.refresh_tokens[old]
+        meta = self.refresh_meta.get(old, {})
+        token = "eyJ" + secrets.token_urlsafe(96)
+        self.refresh_tokens[token] = (client_id, username, origin_jti)
+        now = CLOCK.now()
+        self.refresh_meta[token] = {**meta, "expires_at": now + rules.token_validity_seconds(
+            self._client(client_id), "refresh")}
+        self.refresh_meta[token].pop("rotated_out_at", None)
+        meta["rotated_out_at"] = min(meta.get("rotated_out_at", float("inf")), now + grace_seconds)
+        self.refresh_meta[old] = meta
+        return token
 
     def create_tokens_from_refresh_token(self, refresh_token: str, nonce: str | None = None) -> tuple[str, str, int]:
         record = self.refresh_tokens.get(refresh_token)
@@ -162,10 +183,11 @@ class FaithfulUserPool(moto_models.CognitoIdpUserPool):
 FaithfulUserPool.__module__ = "moto.cognitoidp.models"
 
 
-class FaithfulCognitoIdpBackend(moto_models.CognitoIdpBackend):
+class FaithfulCognitoIdpBackend(moto_models.CognitoIdpBackend, DeviceTrackingMixin):
     def __init__(self, region_name: str, account_id: str):
         super().__init__(region_name, account_id)
         self.auth_sessions: dict[str, AuthSession] = {}
+        self.srp_exchanges: dict[str, SrpExchange] = {}  # by SECRET_BLOCK
 
     # --- pools and clients ---------------------------------------------------------------
 
@@ -197,11 +219,11 @@ class FaithfulCognitoIdpBackend(moto_models.CognitoIdpBackend):
             return None
         return pool._get_user(username)
 
-    def _new_session(self, pool, client, user, challenge: str) -> str:
+    def _new_session(self, pool, client, user, challenge: str, extra: dict | None = None) -> str:
         token = secrets.token_urlsafe(192)
         self.auth_sessions[token] = AuthSession(
             pool_id=pool.id, client_id=client.id, username=user.username, challenge=challenge,
-            expires_at=rules.auth_session_expiry(client, CLOCK.now()),
+            expires_at=rules.auth_session_expiry(client, CLOCK.now()), extra=dict(extra or {}),
         )
         # moto routes session-carrying calls by looking in `sessions`
         self.sessions[token] = (user.username, pool)
@@ -211,22 +233,30 @@ class FaithfulCognitoIdpBackend(moto_models.CognitoIdpBackend):
         self.auth_sessions.pop(token, None)
         self.sessions.pop(token, None)
 
-    def _challenge(self, pool, client, user, challenge: str) -> dict[str, Any]:
+    def _challenge(self, pool, client, user, challenge: str, device_key: str | None = None) -> dict[str, Any]:
+        params = rules.challenge_parameters(challenge, user)
+        if challenge == "DEVICE_SRP_AUTH":
+            params["USERNAME"] = user.username
         return {
             "ChallengeName": challenge,
-            "ChallengeParameters": rules.challenge_parameters(challenge, user),
-            "Session": self._new_session(pool, client, user, challenge),
+            "ChallengeParameters": params,
+            "Session": self._new_session(pool, client, user, challenge, {"device_key": device_key}),
         }
 
     def issue_tokens(self, pool, client, username: str, with_refresh: bool = True,
-                     scope: str = "aws.cognito.signin.user.admin", nonce: str | None = None) -> dict[str, Any]:
-        """A sign-in's tokens. `nonce` (managed login, OIDC) goes into the ID token only."""
-        refresh, origin_jti = pool.create_refresh_token(client.id, username, scope)
+                     scope: str = "aws.cognito.signin.user.admin", nonce: str | None = None,
+                     device_key: str | None = None, new_device: dict | None = None) -> dict[str, Any]:
+        """A sign-in's tokens. `nonce` (managed login, OIDC) goes into the ID token only. With
+        device tracking the refresh token belongs to `device_key`; `new_device` is the
+        NewDeviceMetadata of a sign-in that named no device."""
+        refresh, origin_jti = pool.create_refresh_token(client.id, username, scope, device_key)
         access, id_token, expires_in = pool.create_tokens_from_refresh_token(refresh, nonce)
         result = {"AccessToken": access, "ExpiresIn": expires_in, "TokenType": "Bearer",
                   "IdToken": id_token}
         if with_refresh:
             result["RefreshToken"] = refresh
+        if new_device:
+            result["NewDeviceMetadata"] = new_device
         return {"ChallengeParameters": {}, "AuthenticationResult": result}
 
     def _check_secret_hash(self, client, username: str, params: dict[str, str]) -> None:
@@ -264,6 +294,11 @@ class FaithfulCognitoIdpBackend(moto_models.CognitoIdpBackend):
             raise rules.unknown_user_error(client)
         self._check_secret_hash(client, username, params)
         rules.check_password_sign_in(user, params.get("PASSWORD", ""))
+        return self._password_verified(pool, client, user, params.get("DEVICE_KEY"), hosted)
+
+    def _password_verified(self, pool, client, user, device_key: str | None, hosted: bool = False) -> dict[str, Any]:
+        """After the password (plain or SRP): a forced new password, else the device named in
+        DEVICE_KEY (it must be this user's confirmed device) and the second factor."""
         if str(user.status.value if hasattr(user.status, "value") else user.status) in (
             "FORCE_CHANGE_PASSWORD", "RESET_REQUIRED"
         ):
@@ -271,22 +306,33 @@ class FaithfulCognitoIdpBackend(moto_models.CognitoIdpBackend):
             out["ChallengeParameters"]["requiredAttributes"] = "[]"
             out["ChallengeParameters"]["userAttributes"] = "{}"
             return out
-        return self._after_first_factor(pool, client, user, hosted)
+        device = None
+        if device_key and not hosted and rules.device_configuration(pool) is not None:
+            device = rules.find_device(user, device_key)
+        return self._after_first_factor(pool, client, user, hosted, device)
 
-    def _after_first_factor(self, pool, client, user, hosted: bool = False) -> dict[str, Any]:
-        challenge = rules.mfa_challenge_for(pool, software_token(user))
+    def _after_first_factor(self, pool, client, user, hosted: bool = False, device=None) -> dict[str, Any]:
+        challenge = rules.challenge_after_password(pool, software_token(user), device)
+        device_key = device.key if device is not None else None
         if challenge:
-            return self._challenge(pool, client, user, challenge)
-        return self._signed_in(pool, client, user, hosted)
+            return self._challenge(pool, client, user, challenge, device_key)
+        return self._signed_in(pool, client, user, hosted, device_key)
 
-    def _signed_in(self, pool, client, user, hosted: bool) -> dict[str, Any]:
+    def _signed_in(self, pool, client, user, hosted: bool, device_key: str | None = None) -> dict[str, Any]:
         """API flows get tokens; the managed login gets the user and mints tokens at
-        /oauth2/token, when the authorization code is exchanged."""
+        /oauth2/token, when the authorization code is exchanged. With device tracking, a
+        sign-in that named no device gets NewDeviceMetadata (a device the app may confirm)."""
         if hosted:
             return {"SignedIn": user.username}
-        return self.issue_tokens(pool, client, user.username)
+        new_device = None
+        if device_key is None and rules.device_configuration(pool) is not None:
+            device = rules.new_device(pool, CLOCK.now())
+            rules.user_devices(user)[device.key] = device
+            device_key = device.key
+            new_device = {"DeviceKey": device.key, "DeviceGroupKey": device.group_key}
+        return self.issue_tokens(pool, client, user.username, device_key=device_key, new_device=new_device)
 
-    def _refresh_sign_in(self, pool, client, params: dict[str, str]) -> dict[str, Any]:
+    def _refresh_sign_in(self, pool, client, params: dict[str, str], secret_checked: bool = False) -> dict[str, Any]:
         token = params.get("REFRESH_TOKEN")
         if not token:
             raise InvalidParameterException("Missing required parameter REFRESH_TOKEN")
@@ -298,12 +344,35 @@ class FaithfulCognitoIdpBackend(moto_models.CognitoIdpBackend):
         token_client, username, _ = record
         if token_client != client.id:
             raise NotAuthorizedError("Invalid Refresh Token")
-        if CLOCK.now() >= pool.refresh_meta.get(token, {}).get("expires_at", float("inf")):
-            raise NotAuthorizedError("Refresh Token has expired")
-        self._check_secret_hash(client, params.get("USERNAME") or username, params)
+        meta = pool.refresh_meta.get(token, {})
+        rules.require_refresh_token_live(meta, CLOCK.now())
+        user = pool._get_user(username)
+        if user is None:
+            raise NotAuthorizedError(rules.MSG_INVALID_REFRESH_TOKEN)
+        rules.require_refresh_device(meta, params.get("DEVICE_KEY"), user)
+        if not secret_checked:
+            self._check_secret_hash(client, params.get("USERNAME") or username, params)
         access, id_token, expires_in = pool.create_tokens_from_refresh_token(token)
         return {"ChallengeParameters": {}, "AuthenticationResult": {
             "AccessToken": access, "ExpiresIn": expires_in, "TokenType": "Bearer", "IdToken": id_token}}
+
+    def get_tokens_from_refresh_token(self, refresh_token: str, client_id: str, client_secret: str | None,
+                                      device_key: str | None) -> dict[str, Any]:
+        """GetTokensFromRefreshToken: new ID and access tokens; with the client's
+        RefreshTokenRotation ENABLED also a new refresh token, the old one then accepted only
+        within RetryGracePeriodSeconds (API reference, RefreshTokenRotationType)."""
+        pool, client = self.find_client(client_id)
+        if client.generate_secret and not secrets.compare_digest(str(client_secret or ""), str(client.secret)):
+            raise NotAuthorizedError(f"Client {client.id} is configured with secret but the secret was not received "
+                                     "or is wrong")
+        params = {"REFRESH_TOKEN": refresh_token or ""}
+        if device_key:
+            params["DEVICE_KEY"] = device_key
+        out = self._refresh_sign_in(pool, client, params, secret_checked=True)
+        rotating, grace = rules.refresh_token_rotation(client)
+        if rotating:
+            out["AuthenticationResult"]["RefreshToken"] = pool.rotate_refresh_token(refresh_token, grace)
+        return {"AuthenticationResult": out["AuthenticationResult"]}
 
     def initiate_auth(self, client_id: str, auth_flow: str, auth_parameters: dict[str, str],
                       via_managed_login: bool = False) -> dict[str, Any]:
@@ -333,12 +402,128 @@ class FaithfulCognitoIdpBackend(moto_models.CognitoIdpBackend):
         if not hosted:  # the managed login is not bound by ExplicitAuthFlows
             rules.require_auth_flow_enabled(client, flow, admin)
         if flow in ("REFRESH_TOKEN_AUTH", "REFRESH_TOKEN"):
+            if not hosted:
+                rules.require_refresh_flow_without_rotation(client)
             return self._refresh_sign_in(pool, client, params)
-        if flow in ("USER_SRP_AUTH", "CUSTOM_AUTH"):
+        if flow == "USER_SRP_AUTH":
+            return self._srp_sign_in(pool, client, params)
+        if flow == "CUSTOM_AUTH":
             raise InvalidParameterException(
-                f"{flow} is not emulated by the embedded target of cognito-mfa-harness "
-                "(its password proof cannot fail here); run SRP/custom specs against a real pool")
+                "CUSTOM_AUTH is not emulated by the embedded target of cognito-mfa-harness "
+                "(it needs Lambda triggers); run custom-auth specs against a real pool")
         return self._password_sign_in(pool, client, params, hosted)
+
+    # --- SRP -----------------------------------------------------------------------------
+
+    def _new_exchange(self, exchange: SrpExchange) -> str:
+        block = base64.b64encode(secrets.token_bytes(96)).decode("ascii")
+        now = CLOCK.now()
+        for key in [k for k, v in self.srp_exchanges.items() if now >= v.expires_at]:
+            del self.srp_exchanges[key]
+        self.srp_exchanges[block] = exchange
+        return block
+
+    def _srp_sign_in(self, pool, client, params: dict[str, str]) -> dict[str, Any]:
+        """USER_SRP_AUTH: SRP_A in; PASSWORD_VERIFIER out with SALT, SRP_B, SECRET_BLOCK,
+        USERNAME and USER_ID_FOR_SRP (no Session, as Cognito answers). An unknown user behind
+        PreventUserExistenceErrors gets a challenge too and fails at the answer."""
+        username = params.get("USERNAME")
+        if not username:
+            raise InvalidParameterException("Missing required parameter USERNAME")
+        big_a = rules.srp_a_value(params.get("SRP_A"))
+        user = self._find_user(pool, username)
+        realm = srp.pool_realm(pool.id)
+        if user is None:
+            if not rules.prevents_user_existence_errors(client):
+                raise UserNotFoundError(rules.MSG_USER_NOT_FOUND)
+            salt, verifier, internal = srp.new_salt_hex(), secrets.randbits(3000), username
+        else:
+            self._check_secret_hash(client, username, params)
+            if not user.enabled:
+                raise NotAuthorizedError("User is disabled.")
+            if str(getattr(user.status, "value", user.status)) == "UNCONFIRMED":
+                raise moto_models.UserNotConfirmedException("User is not confirmed.")
+            salt, verifier = rules.user_srp_verifier(user, pool.id)
+            internal = user.username
+        small_b, big_b = srp.server_b(verifier)
+        block = self._new_exchange(SrpExchange(
+            pool_id=pool.id, client_id=client.id, username=user.username if user else None, realm=realm,
+            identity=internal, small_b=small_b, big_b=big_b, big_a=big_a, verifier=verifier,
+            expires_at=CLOCK.now() + rules.SRP_EXCHANGE_SECONDS, device_key=params.get("DEVICE_KEY")))
+        return {"ChallengeName": "PASSWORD_VERIFIER", "ChallengeParameters": {
+            "SALT": salt, "SRP_B": f"{big_b:x}", "SECRET_BLOCK": block, "USERNAME": internal,
+            "USER_ID_FOR_SRP": internal}}
+
+    def _take_exchange(self, pool, client, responses: dict[str, str], kind: str):
+        """The exchange a verifier answer continues, bound to pool, client, kind and user."""
+        exchange = self.srp_exchanges.pop(responses.get("PASSWORD_CLAIM_SECRET_BLOCK") or "", None)
+        if exchange is None or exchange.pool_id != pool.id or exchange.client_id != client.id or exchange.kind != kind:
+            return None, None
+        user = self._find_user(pool, responses.get("USERNAME"))
+        if user is None or user.username != exchange.username:
+            return None, None
+        return exchange, user
+
+    def _answer_password_verifier(self, pool, client, responses: dict[str, str], hosted: bool) -> dict[str, Any]:
+        if not responses.get("USERNAME"):
+            raise InvalidParameterException("Missing required parameter USERNAME")
+        exchange, user = self._take_exchange(pool, client, responses, "PASSWORD_VERIFIER")
+        rules.check_srp_claim(exchange, responses, CLOCK.now())
+        self._check_secret_hash(client, responses.get("USERNAME", ""), responses)
+        device_key = responses.get("DEVICE_KEY") or exchange.device_key
+        return self._password_verified(pool, client, user, device_key, hosted)
+
+    def _pending_device_session(self, pool, client, responses: dict[str, str]) -> str | None:
+        """DEVICE_SRP_AUTH sent without Session (pycognito does so): the newest live
+        DEVICE_SRP_AUTH session of this user, client and device — one that only a verified
+        password opened, so the device alone never signs anyone in."""
+        user = self._find_user(pool, responses.get("USERNAME"))
+        if user is None:
+            return None
+        found = [(state.expires_at, token) for token, state in self.auth_sessions.items()
+                 if state.pool_id == pool.id and state.client_id == client.id and state.username == user.username
+                 and state.challenge == "DEVICE_SRP_AUTH"
+                 and state.extra.get("device_key") == responses.get("DEVICE_KEY")]
+        return max(found)[1] if found else None
+
+    def _answer_device_srp(self, pool, client, session: str | None, responses: dict[str, str]) -> dict[str, Any]:
+        """DEVICE_SRP_AUTH: SRP_A for the remembered device; DEVICE_PASSWORD_VERIFIER out with the
+        device's SALT (from ConfirmDevice), SRP_B and a SECRET_BLOCK."""
+        token = session or self._pending_device_session(pool, client, responses) or ""
+        state = self.auth_sessions.get(token)
+        user = self._find_user(pool, responses.get("USERNAME"))
+        try:
+            rules.require_session_usable(state, client.id, "DEVICE_SRP_AUTH", user, CLOCK.now())
+        except NotAuthorizedError:
+            if state is not None and CLOCK.now() >= state.expires_at:
+                self._end_session(token)
+            raise
+        if responses.get("DEVICE_KEY") != state.extra.get("device_key"):
+            raise NotAuthorizedError(rules.MSG_SESSION_INVALID)
+        big_a = rules.srp_a_value(responses.get("SRP_A"))
+        self._check_secret_hash(client, responses.get("USERNAME", ""), responses)
+        device = rules.find_device(user, state.extra["device_key"])
+        self._end_session(token)
+        small_b, big_b = srp.server_b(device.verifier)
+        block = self._new_exchange(SrpExchange(
+            pool_id=pool.id, client_id=client.id, username=user.username, realm=device.group_key,
+            identity=device.key, small_b=small_b, big_b=big_b, big_a=big_a, verifier=device.verifier,
+            expires_at=CLOCK.now() + rules.SRP_EXCHANGE_SECONDS, device_key=device.key,
+            kind="DEVICE_PASSWORD_VERIFIER"))
+        return {"ChallengeName": "DEVICE_PASSWORD_VERIFIER", "ChallengeParameters": {
+            "USERNAME": user.username, "SALT": device.salt_hex, "SRP_B": f"{big_b:x}", "SECRET_BLOCK": block}}
+
+    def _answer_device_verifier(self, pool, client, responses: dict[str, str]) -> dict[str, Any]:
+        """DEVICE_PASSWORD_VERIFIER: the device's proof (x from DeviceGroupKey, DeviceKey and its
+        random password); right → tokens without the TOTP code; wrong → refused."""
+        exchange, user = self._take_exchange(pool, client, responses, "DEVICE_PASSWORD_VERIFIER")
+        if exchange is not None and responses.get("DEVICE_KEY") not in (None, exchange.device_key):
+            exchange = None
+        rules.check_srp_claim(exchange, responses, CLOCK.now())
+        self._check_secret_hash(client, responses.get("USERNAME", ""), responses)
+        device = rules.find_device(user, exchange.device_key)
+        device.last_authenticated = CLOCK.now()
+        return self._signed_in(pool, client, user, False, device.key)
 
     # --- challenges ----------------------------------------------------------------------
 
@@ -352,6 +537,13 @@ class FaithfulCognitoIdpBackend(moto_models.CognitoIdpBackend):
         hosted = via_managed_login
         responses = challenge_responses or {}
         pool, client = self.find_client(client_id)
+        # SRP answers carry their state in SECRET_BLOCK (or a device sign-in's session)
+        if challenge_name == "PASSWORD_VERIFIER":
+            return self._answer_password_verifier(pool, client, responses, hosted)
+        if challenge_name == "DEVICE_SRP_AUTH":
+            return self._answer_device_srp(pool, client, session, responses)
+        if challenge_name == "DEVICE_PASSWORD_VERIFIER":
+            return self._answer_device_verifier(pool, client, responses)
         state = self.auth_sessions.get(session or "")
         if state is not None and state.pool_id != pool.id:
             state = None
@@ -375,7 +567,7 @@ class FaithfulCognitoIdpBackend(moto_models.CognitoIdpBackend):
             if not state.mfa_setup_verified:
                 raise InvalidParameterException("Software token MFA has not been verified for this session")
             self._end_session(session)
-            return self._signed_in(pool, client, user, hosted)
+            return self._signed_in(pool, client, user, hosted, state.extra.get("device_key"))
         raise InvalidParameterException(f"Unsupported challenge {challenge_name}")
 
     def _answer_software_token(self, pool, client, user, session, state, responses, hosted) -> dict[str, Any]:
@@ -389,7 +581,7 @@ class FaithfulCognitoIdpBackend(moto_models.CognitoIdpBackend):
                 self._end_session(session)
             raise
         self._end_session(session)
-        return self._signed_in(pool, client, user, hosted)
+        return self._signed_in(pool, client, user, hosted, state.extra.get("device_key"))
 
     def _answer_new_password(self, pool, client, user, session, responses, hosted) -> dict[str, Any]:
         new_password = responses.get("NEW_PASSWORD")

@@ -11,9 +11,10 @@ import threading
 
 from moto import settings as moto_settings
 from moto.cognitoidp import models as idp_models
+from moto.cognitoidp.responses import CognitoIdpResponse
 from moto.core.authorization import ActionAuthenticatorMixin
 
-from . import rules
+from . import responses, rules
 from .backend import FaithfulCognitoIdpBackend, FaithfulUser
 
 # Cognito calls that AWS accepts without SigV4 (auth type "none" in the service model).
@@ -32,6 +33,12 @@ UNSIGNED_COGNITO_OPERATIONS = [
     "AWSCognitoIdentityProviderService.ConfirmSignUp",
     "AWSCognitoIdentityProviderService.ForgotPassword",
     "AWSCognitoIdentityProviderService.ConfirmForgotPassword",
+    "AWSCognitoIdentityProviderService.ConfirmDevice",
+    "AWSCognitoIdentityProviderService.UpdateDeviceStatus",
+    "AWSCognitoIdentityProviderService.ListDevices",
+    "AWSCognitoIdentityProviderService.GetDevice",
+    "AWSCognitoIdentityProviderService.ForgetDevice",
+    "AWSCognitoIdentityProviderService.GetTokensFromRefreshToken",
     "AWSCognitoIdentityService.GetId",
     "AWSCognitoIdentityService.GetCredentialsForIdentity",
     "AWSCognitoIdentityService.GetOpenIdToken",
@@ -46,6 +53,10 @@ MOTO_INTERNALS = {
     "moto.cognitoidp.models.CognitoIdpUserPool clients/users/_get_user": "lookups (backend, managed login)",
     "moto.cognitoidp.models.CognitoIdpUserPoolClient extended_config/generate_secret/secret": "client settings",
     "moto.core.authorization.ActionAuthenticatorMixin.PUBLIC_OPERATIONS": "unsigned Cognito calls",
+    "moto.cognitoidp.responses.CognitoIdpResponse _get_param/backend/call_action": "device tracking and "
+    "GetTokensFromRefreshToken handlers added as methods (responses.HANDLERS); moto dispatches by method name",
+    "moto.cognitoidp.models.RegionAgnosticBackend _find_backend_by_access_token/_find_backend_for_clientid":
+        "backend lookup for the unsigned device and refresh calls",
     "moto.settings.INITIAL_NO_AUTH_ACTION_COUNT": "IAM enforcement on/off",
     "moto.sts.models.sts_backends[..].assume_role_with_web_identity": "identity-pool credentials",
     "moto.moto_server.threaded_moto_server.ThreadedMotoServer._server_entry": "WSGI app wrapping",
@@ -75,6 +86,8 @@ def install(choices: rules.Choices | None = None, enforce_iam: bool = True) -> N
         for op in UNSIGNED_COGNITO_OPERATIONS:
             if op not in ActionAuthenticatorMixin.PUBLIC_OPERATIONS:
                 ActionAuthenticatorMixin.PUBLIC_OPERATIONS.append(op)
+        for name, handler in responses.HANDLERS.items():
+            setattr(CognitoIdpResponse, name, handler)
         if choices is not None:
             for name, value in vars(choices).items():
                 setattr(rules.CHOICES, name, value)
@@ -96,6 +109,9 @@ def uninstall() -> None:
         idp_models.cognitoidp_backends.clear()
         idp_models.CognitoIdpUser = _saved["user"]
         ActionAuthenticatorMixin.PUBLIC_OPERATIONS[:] = _saved["public"]
+        for name in responses.HANDLERS:
+            if getattr(CognitoIdpResponse, name, None) is responses.HANDLERS[name]:
+                delattr(CognitoIdpResponse, name)
         moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = _saved["no_auth"]
         _saved = None
 

@@ -14,7 +14,9 @@ PROVIDER = "cognito-idp.{region}.amazonaws.com/{pool}"
 
 def pool_definition(config: Config) -> dict:
     pp = config.pool.password_policy
+    devices = {"DeviceConfiguration": config.pool.device_tracking.as_api()} if config.pool.device_tracking else {}
     return {
+        **devices,
         "PoolName": config.pool.name,
         "UsernameAttributes": list(config.pool.username_attributes),
         "AutoVerifiedAttributes": ["email"],
@@ -55,7 +57,15 @@ def client_definition(config: Config, pool_id: str, served_at: str | None = None
         "AllowedOAuthScopes": list(c.oauth_scopes),
         "AllowedOAuthFlowsUserPoolClient": True,
         "SupportedIdentityProviders": ["COGNITO"],
+        **rotation_definition(c.refresh_token_rotation_grace_seconds),
     }
+
+
+def rotation_definition(grace_seconds: int | None) -> dict:
+    """The client's RefreshTokenRotation: ENABLED with a grace period, or DISABLED."""
+    if grace_seconds is None:
+        return {"RefreshTokenRotation": {"Feature": "DISABLED"}}
+    return {"RefreshTokenRotation": {"Feature": "ENABLED", "RetryGracePeriodSeconds": grace_seconds}}
 
 
 def provision_world(config: Config, info: ServerInfo, fidelity: bool = True) -> ServerInfo:
