@@ -1,10 +1,13 @@
 """Wires the harness into pytest: options and fixtures (cognito_harness.pytest_plugin),
-the browser (cognito_harness.pytest_browser) and every step module under steps/, so a
+the browser (cognito_harness.pytest_browser), the reports (cognito_harness.reports.plugin),
+pytester for the harness's own tests and every step module under steps/, so a
 new .feature file that uses existing steps needs no Python."""
 
 pytest_plugins = [
     "cognito_harness.pytest_plugin",
     "cognito_harness.pytest_browser",
+    "cognito_harness.reports.plugin",
+    "pytester",  # the harness's own tests run mini-projects, as pytest-bdd tests itself
     "steps.common_steps",
     "steps.pool_policy_steps",
     "steps.sign_in_steps",

@@ -2,6 +2,7 @@
 # The one set-up command for a fresh machine (Debian/Ubuntu, macOS, CI):
 #   scripts/setup.sh
 # 1. creates .venv (if missing) and installs this project into it (pip install -e .),
+#    and, when node/npm exist, the Cucumber HTML reporter the report tests use (tools/cucumber-reporter),
 # 2. makes sure a Chromium for the browser specs exists:
 #    an existing one → nothing to do; else `playwright install chromium` (downloads Playwright's
 #    own build; fails fast where that download is blocked); else, on Debian/Ubuntu with apt and
@@ -89,6 +90,18 @@ step "Python packages (pip install -e .)"
 "$VPY" -m pip install --quiet --disable-pip-version-check -e "$ROOT" >"$LOG" 2>&1 \
     || { show_log_tail 25; fail "pip install -e . failed (output above)"; }
 info "installed cognito-mfa-harness and its dependencies ($("$VPY" -m pip --version | cut -d' ' -f1-2))"
+
+# --- 1b. Cucumber reporter (npm) ---------------------------------------------------------------
+# A standard Cucumber HTML reporter in a project-local folder: tests/test_reports_cucumber_reporter.py
+# renders the harness's Cucumber JSON with it. Without node/npm that one test is skipped.
+step "Cucumber HTML reporter (npm ci in tools/cucumber-reporter)"
+if command -v npm >/dev/null 2>&1 && command -v node >/dev/null 2>&1; then
+    npm ci --prefix "$ROOT/tools/cucumber-reporter" --no-audit --no-fund --loglevel=error >"$LOG" 2>&1 \
+        || { show_log_tail; fail "npm ci in tools/cucumber-reporter failed (output above)" "Check the access to the npm registry."; }
+    info "multiple-cucumber-html-reporter installed (node $(node --version))"
+else
+    info "node/npm not found: the Cucumber-reporter test will be skipped (install Node.js 18+ to run it)"
+fi
 
 # --- 2. Browser -----------------------------------------------------------------------------
 browser_ok() { "$VPY" -m cognito_harness.browser --check >"$LOG" 2>&1; }
