@@ -65,8 +65,9 @@ def pytest_generate_tests(metafunc):
 
 
 @pytest.fixture
-def login_style(request, target):
-    """The managed login's look for this scenario (embedded target: switched on the server)."""
+def login_style(request, target, world):
+    """The managed login's look for this scenario (embedded target: switched on the server,
+    after `world` has put the starting world back)."""
     style = getattr(request, "param", None)
     before = target.login_style
     if style and target.is_embedded:
@@ -161,6 +162,16 @@ class World:
 
 @pytest.fixture
 def world(target, harness_config):
+    """One scenario's world. On the embedded target it starts from the narrative's starting
+    world whatever ran before (the pool, its users and their MFA, tokens, the login look:
+    `POST /_harness/reset`), and is put back afterwards for whatever runs next. On a real
+    pool: the users the scenario created are deleted and the pool's MFA setting restored
+    (the run never changes a user it did not create)."""
+    if target.is_embedded:
+        target.reset_to_starting_world()
+        yield World(target=target, config=harness_config)
+        target.reset_to_starting_world()
+        return
     pool_mfa_before = target.pool_mfa()
     users_before = list(target.created_users)
     the_world = World(target=target, config=harness_config)

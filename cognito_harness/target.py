@@ -232,6 +232,16 @@ class Target:
         harness_control(f"{self.harness_url}/login-style", self.harness_token, {"style": style})
         self.login_style = style
 
+    def reset_to_starting_world(self) -> dict:
+        """Embedded target only: the narrative's starting world again (POST /_harness/reset)."""
+        if not self.harness_url:
+            raise HarnessError("only the embedded target can be reset to the starting world")
+        undone = harness_control(f"{self.harness_url}/reset", self.harness_token, {})
+        self.created_users.clear()
+        self.created_usernames.clear()
+        self.login_style = undone.get("login_style", self.login_style)
+        return undone
+
     def pool_mfa(self) -> dict:
         out = self.admin().get_user_pool_mfa_config(UserPoolId=self.user_pool_id)
         out.pop("ResponseMetadata", None)

@@ -33,6 +33,7 @@ def pytest_configure(config):
 
 
 def pytest_collection_modifyitems(config, items):
+    _keep_module_scoped_worlds_together(items)
     for item in items:
         callspec = getattr(item, "callspec", None)
         if callspec is None or callspec.params.get("world") != "plain-moto":
@@ -41,6 +42,26 @@ def pytest_collection_modifyitems(config, items):
         if marker is not None:
             reason = marker.args[0] if marker.args else marker.kwargs.get("reason", "")
             item.add_marker(pytest.mark.xfail(strict=True, reason=f"plain moto: {reason}"))
+
+
+def _keep_module_scoped_worlds_together(items) -> None:
+    """pytest-randomly shuffles the tests of a module (before this hook runs); the `world`
+    of test_fidelity_rules.py is module-scoped and parametrized (faithful / plain-moto), so a
+    shuffled module would build and tear down a world, and swap moto's fidelity layer out and
+    in, at every switch. A stable sort by that parameter, within each module, keeps the
+    random order inside each group."""
+    def world_param(item) -> str:
+        callspec = getattr(item, "callspec", None)
+        return "" if callspec is None else str(callspec.params.get("world", ""))
+
+    start = 0
+    while start < len(items):
+        module = getattr(items[start], "module", None)
+        end = start
+        while end < len(items) and getattr(items[end], "module", None) is module:
+            end += 1
+        items[start:end] = sorted(items[start:end], key=world_param)
+        start = end
 
 
 @pytest.fixture(scope="session")

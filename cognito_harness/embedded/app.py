@@ -6,6 +6,7 @@ Paths (all on one 127.0.0.1 port):
   POST /_harness/clock            body {"advance": <seconds>} moves the clock forward
   GET  /_harness/info             the serve JSON line (without the admin secret key)
   POST /_harness/login-style      body {"style": "classic" | "managed"} switches the managed login's look
+  POST /_harness/reset            back to the narrative's starting world (pool, users, look)
   GET  /<pool_id>/.well-known/jwks.json, /openid-configuration   the pool's own keys
   GET  /verify/<page>.html, /verify/config.json                 the narrative's pages
   /oauth2/*, /login, /logout, /mfa ...                            managed-login emulator
@@ -58,9 +59,10 @@ def _json_body(environ):
 class HarnessApp:
     def __init__(self, moto_app: Callable, info: Callable[[], dict], managed_login: Callable | None = None,
                  fidelity: bool = True, set_login_style: Callable[[str], None] | None = None,
-                 expose_moto_api: bool = False):
+                 expose_moto_api: bool = False, reset: Callable[[], dict] | None = None):
         self.fidelity = fidelity
         self.expose_moto_api = expose_moto_api
+        self.reset = reset
         self.set_login_style = set_login_style
         self.moto_app = moto_app
         self.info = info
@@ -132,6 +134,8 @@ class HarnessApp:
                 return json_response(start_response, 400, {"error": 'body must be {"style": "classic" | "managed"}'})
             self.set_login_style(style)
             return json_response(start_response, 200, {"login_style": style})
+        if path == "/_harness/reset" and method == "POST" and self.reset:
+            return json_response(start_response, 200, self.reset())
         if path == "/_harness/info" and method == "GET":
             public = {k: v for k, v in self.info().items() if k not in SECRET_INFO_KEYS}
             return json_response(start_response, 200, public)

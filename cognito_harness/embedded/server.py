@@ -22,6 +22,7 @@ from werkzeug.serving import make_server
 from ..config import Config
 from . import guard, install, rules
 from .app import HarnessApp
+from .starting_world import StartingWorld
 
 ADMIN_USER = "cognito-harness-admin"
 
@@ -91,12 +92,14 @@ class EmbeddedServer:
         self._server: _HarnessMotoServer | None = None
         self.info: ServerInfo | None = None
         self.start_seconds = 0.0
+        self.starting_world: StartingWorld | None = None
 
     def _make_front(self, moto_app):
         set_style = lambda style: setattr(self.info, "login_style", style)  # noqa: E731
         if not self.fidelity:
             return HarnessApp(moto_app, self._info_dict, None, fidelity=False, set_login_style=set_style,
-                              expose_moto_api=self.expose_moto_api)
+                              expose_moto_api=self.expose_moto_api,
+                              reset=self.reset)
         managed_login = None
         try:
             from ..managed_login import create_app  # the emulator (issue 3)
@@ -105,7 +108,8 @@ class EmbeddedServer:
         if create_app is not None:
             managed_login = create_app(self._info_dict, login_style=self.config.embedded.login_style)
         return HarnessApp(moto_app, self._info_dict, managed_login,
-                          set_login_style=set_style, expose_moto_api=self.expose_moto_api)
+                          set_login_style=set_style, expose_moto_api=self.expose_moto_api,
+                          reset=self.reset)
 
     def _info_dict(self) -> dict:
         return self.info.as_dict() if self.info else {}
@@ -130,8 +134,18 @@ class EmbeddedServer:
         install.set_iam_enforcement(emb.enforce_iam and self.fidelity)
         from .provision import provision_world
         provision_world(self.config, self.info, self.fidelity)
+        self.starting_world = StartingWorld.take(self.info.user_pool_id, self.info.identity_pool_id)
         self.start_seconds = time.perf_counter() - started
         return self.info
+
+    def reset(self) -> dict:
+        """Back to the narrative's starting world (POST /_harness/reset): the pool and its
+        users as provisioned (starting_world.py) and the configured login look."""
+        if self.starting_world is None:
+            raise RuntimeError("the server has not provisioned its world yet")
+        undone = self.starting_world.restore()
+        self.info.login_style = self.config.embedded.login_style
+        return {**undone, "login_style": self.info.login_style}
 
     def stop(self) -> None:
         if self._server is not None:
