@@ -77,13 +77,14 @@ class StartingWorld:
 
     @staticmethod
     def _end_sessions(backend, pool) -> int:
-        """Open sign-in sessions (a challenge waiting for its answer) of this pool."""
+        """Open sign-in sessions of this pool: challenges waiting for their answer, SRP
+        exchanges half done (any store of the backend whose entries name their pool)."""
         ended = 0
-        auth_sessions = getattr(backend, "auth_sessions", {})
-        for token, state in list(auth_sessions.items()):
-            if getattr(state, "pool_id", None) == pool.id:
-                auth_sessions.pop(token, None)
-                ended += 1
+        for store in [v for v in vars(backend).values() if isinstance(v, dict)]:
+            for token, state in list(store.items()):
+                if getattr(state, "pool_id", None) == pool.id:
+                    store.pop(token, None)
+                    ended += 1
         for token, value in list(backend.sessions.items()):
             if isinstance(value, tuple) and len(value) == 2 and value[1] is pool:
                 backend.sessions.pop(token, None)
