@@ -4,6 +4,7 @@ pytester for the harness's own tests and every step module under steps/, so a
 new .feature file that uses existing steps needs no Python."""
 
 pytest_plugins = [
+    "cognito_harness.pytest_real_pool",
     "cognito_harness.pytest_plugin",
     "cognito_harness.pytest_browser",
     "cognito_harness.reports.plugin",

@@ -8,6 +8,11 @@
       Lists the step vocabulary a .feature file can use.
   cognito-harness check-config [--config scenarios.yaml] [--target embedded|aws]
       Validates scenarios.yaml and says what is wrong, by key path.
+  cognito-harness restore [--dry-run] [--config scenarios.yaml]
+      Undoes what the ledger says runs changed on the real pool (targets.aws): users they
+      created, the pool's MFA configuration. --dry-run lists it.
+  cognito-harness list-pool [--config scenarios.yaml]
+      Prints everything a run could change in the real pool, as JSON (to compare before/after).
 """
 
 from __future__ import annotations
@@ -94,6 +99,42 @@ def _check_config(args) -> int:
     return 0
 
 
+def _real_target(config_path: str, ledger_path: str | None = None):
+    from .config import load_config
+    from .ledger import Ledger, default_path
+    from .target import aws_target
+
+    config = load_config(config_path, target="aws")
+    return aws_target(config, Ledger(ledger_path or default_path(Path.cwd())))
+
+
+def _restore(args) -> int:
+    from . import restore
+
+    target = _real_target(args.config, args.ledger)
+    lines = restore.restore(target, dry_run=args.dry_run)
+    others = {pool: entry for pool, entry in target.ledger.pools().items() if pool != target.user_pool_id}
+    if not lines:
+        print(f"cognito-harness: the ledger ({target.ledger.path}) holds no changes to {target.user_pool_id}")
+    else:
+        print(f"cognito-harness: {'would undo' if args.dry_run else 'undone'} on {target.user_pool_id}:")
+        for line in lines:
+            print(f"  {line.text}")
+    for pool, entry in others.items():
+        print(f"  (the ledger also holds changes to {pool} at {entry.get('endpoint') or 'AWS'}: "
+              "not the pool of targets.aws, left alone)")
+    return 0 if all(line.ok for line in lines) else 1
+
+
+def _list_pool(args) -> int:
+    from .pool_listing import dumps, list_pool
+
+    target = _real_target(args.config)
+    print(dumps(list_pool(target.session, target.endpoint_url, target.user_pool_id,
+                          target.identity_pool_id or None, target.config.identity_pool.bucket)))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="cognito-harness", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -111,9 +152,18 @@ def main(argv: list[str] | None = None) -> int:
     check = sub.add_parser("check-config", help="validate scenarios.yaml")
     check.add_argument("--config", default="scenarios.yaml")
     check.add_argument("--target", default=None)
+    restore = sub.add_parser("restore", help="undo what interrupted runs changed on the real pool (the ledger)")
+    restore.add_argument("--config", default="scenarios.yaml")
+    restore.add_argument("--dry-run", action="store_true", help="list what would be undone, change nothing")
+    restore.add_argument("--ledger", default=None, help="the ledger file (default: $HARNESS_LEDGER or "
+                                                        ".cognito-harness/ledger.json)")
+    listing = sub.add_parser("list-pool", help="print everything a run could change in the real pool (JSON)")
+    listing.add_argument("--config", default="scenarios.yaml")
     args = parser.parse_args(argv)
+    commands = {"serve": _serve, "steps": _steps, "check-config": _check_config, "restore": _restore,
+                "list-pool": _list_pool}
     try:
-        return {"serve": _serve, "steps": _steps, "check-config": _check_config}[args.command](args)
+        return commands[args.command](args)
     except HarnessError as err:
         print(f"cognito-harness: {err}", file=sys.stderr)
         return 2

@@ -96,34 +96,21 @@ def device_key_of(tokens: dict) -> str | None:
 
 # --- enrolment ----------------------------------------------------------------------------
 
-def _own_token_user(target: Target, access_token: str, what: str) -> None:
-    try:
-        username = claims(access_token).get("username")
-    except (IndexError, ValueError):
-        username = None  # not a JWT: Cognito will refuse it
-    if username:
-        target.require_own_user(what, username=username)
-
-
 def associate(target: Target, access_token: str) -> Outcome:
-    _own_token_user(target, access_token, "associate an authenticator")
     return call(target.app().associate_software_token, AccessToken=access_token)
 
 
 def verify(target: Target, access_token: str, code: str) -> Outcome:
-    _own_token_user(target, access_token, "verify an authenticator")
     return call(target.app().verify_software_token, AccessToken=access_token, UserCode=code,
                 FriendlyDeviceName="harness authenticator")
 
 
 def admin_prefer_totp(target: Target, email: str) -> Outcome:
-    target.require_own_user("turn on TOTP", email=email)
     return call(target.admin().admin_set_user_mfa_preference, UserPoolId=target.user_pool_id, Username=email,
                 SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True})
 
 
 def prefer_totp_self_service(target: Target, access_token: str) -> Outcome:
-    _own_token_user(target, access_token, "turn on TOTP")
     return call(target.app().set_user_mfa_preference, AccessToken=access_token,
                 SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True})
 

@@ -13,11 +13,11 @@ from functools import partial
 
 import pytest
 
-from . import redaction
+from . import pytest_real_pool as real_pool, redaction
 from .authenticator import Authenticator
 from .config import Config, load_config
 from .errors import HarnessError
-from .ledger import Ledger
+from .ledger import Ledger, default_path as default_ledger_path
 from .flows import Outcome
 from .target import Target, aws_target, embedded_target
 
@@ -100,21 +100,20 @@ def target(request, harness_config) -> Target:
             server = request.getfixturevalue("embedded_server")
             the_target = embedded_target(harness_config, server.info)
         else:
-            ledger = Ledger(os.environ.get("HARNESS_LEDGER")
-                            or Path(request.config.rootpath) / ".cognito-harness" / "created-users.json")
+            ledger = Ledger(default_ledger_path(request.config.rootpath))
             the_target = aws_target(harness_config, ledger)
     except HarnessError as err:
         pytest.exit(f"cognito-harness: {err}", returncode=4)
     the_target.clock.announce = partial(_to_terminal, request.config)
     request.config._harness_clock = the_target.clock
-    leftovers = the_target.remove_leftovers()
-    if leftovers:
-        the_target.clock.announce("[cognito-harness] removed users an interrupted earlier run created: "
-                                  + ", ".join(leftovers))
+    if not the_target.is_embedded:
+        real_pool.restore_before_run(the_target)
     yield the_target
     removed = the_target.delete_created_users()  # even after failures
     if removed and not the_target.is_embedded:
         print(f"\n[cognito-harness] removed the users this run created: {', '.join(removed)}")
+    if not the_target.is_embedded:
+        real_pool.restore_after_run(the_target)
 
 
 def _to_terminal(config, text: str) -> None:
@@ -179,10 +178,7 @@ def world(target, harness_config):
     # put the shared pool back as the scenario found it
     for email in [u for u in target.created_users if u not in users_before]:
         target.delete_user(email)
-    if target.pool_mfa() != pool_mfa_before:
-        mode = pool_mfa_before.get("MfaConfiguration", "OFF")
-        totp = bool(pool_mfa_before.get("SoftwareTokenMfaConfiguration", {}).get("Enabled"))
-        target.set_pool_mfa(mode, totp)
+    target.restore_pool_mfa(pool_mfa_before)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -190,6 +186,7 @@ def pytest_runtest_makereport(item, call):
     """Failure reports and captured output never show a password, secret or token."""
     result = yield
     report = result.get_result()
+    real_pool.refused_change_skips(item, call, report)
     if report.longrepr is not None:
         text = str(report.longrepr)
         clean = redaction.scrub(text)

@@ -22,6 +22,7 @@ from botocore.exceptions import ClientError, NoCredentialsError, NoRegionError
 from .aws_clients import RETRIES, admin_session, credentials_client, public_client
 from .config import Config
 from .errors import HarnessError
+from .gate import MutationGate, MutationRefused
 from .ledger import Ledger
 
 
@@ -110,53 +111,83 @@ class Target:
     login_selectors: dict = field(default_factory=dict)
     created_users: list[str] = field(default_factory=list)
     created_usernames: set[str] = field(default_factory=set)
-    ledger: Ledger | None = None  # real pools: what the harness created, kept across runs
+    ledger: Ledger | None = None  # real pools: every change the harness made, kept across runs
     harness_url: str | None = None  # embedded target: its /_harness controls
     harness_token: str | None = field(default=None, repr=False)  # their X-Harness-Token
     _clients: dict = field(default_factory=dict, repr=False)
 
-    # --- clients -------------------------------------------------------------------------
+    def __post_init__(self) -> None:
+        self.gate = MutationGate(self)
+        if self.ledger is None and not self.is_embedded:
+            self.ledger = Ledger(None)
+
+    # --- clients: on a real pool every one of them goes through the mutation gate ----------
 
     @property
     def is_embedded(self) -> bool:
         return self.name == "embedded"
 
+    def _client(self, key: str, make):
+        if key not in self._clients:
+            client = make()
+            if not self.is_embedded:
+                self.gate.attach(client)
+            self._clients[key] = client
+        return self._clients[key]
+
     def admin(self):
         """cognito-idp signed with the operator's credentials."""
-        if "admin" not in self._clients:
-            self._clients["admin"] = self.session.client("cognito-idp", endpoint_url=self.endpoint_url, config=RETRIES)
-        return self._clients["admin"]
+        return self._client("admin", lambda: self.session.client("cognito-idp", endpoint_url=self.endpoint_url,
+                                                                  config=RETRIES))
 
     def app(self):
         """cognito-idp as an app calls it: no AWS credentials."""
-        if "app" not in self._clients:
-            self._clients["app"] = public_client("cognito-idp", self.region, self.endpoint_url)
-        return self._clients["app"]
+        return self._client("app", lambda: public_client("cognito-idp", self.region, self.endpoint_url))
 
     def identity(self):
-        if "identity" not in self._clients:
-            self._clients["identity"] = public_client("cognito-identity", self.region, self.endpoint_url)
-        return self._clients["identity"]
+        return self._client("identity", lambda: public_client("cognito-identity", self.region, self.endpoint_url))
 
     def s3_with(self, credentials: dict):
-        return credentials_client("s3", self.region, self.endpoint_url, credentials)
+        client = credentials_client("s3", self.region, self.endpoint_url, credentials)
+        return client if self.is_embedded else self.gate.attach(client)
+
+    def admin_s3(self):
+        """S3 with the operator's credentials (the restore's clean-up of a write probe)."""
+        return self._client("admin_s3", lambda: self.session.client("s3", endpoint_url=self.endpoint_url,
+                                                                     config=RETRIES))
 
     @property
     def provider_name(self) -> str:
         return f"cognito-idp.{self.region}.amazonaws.com/{self.user_pool_id}"
 
-    # --- guarded changes -----------------------------------------------------------------
+    # --- changes (checked by the gate, gate.py) ------------------------------------------
 
     def require_mutation(self, what: str) -> None:
         if not self.can_mutate:
-            raise HarnessError(
-                f"refusing to {what} on the real pool {self.user_pool_id}: scenarios.yaml "
-                "targets.aws.allow_mutation is false (set it to true to let the run create, and then "
-                "delete, its own users and restore the pool settings it changes)")
+            raise MutationRefused(f"needs to change the pool ({what}), and scenarios.yaml "
+                                  f"targets.aws.allow_mutation is false for {self.user_pool_id}")
+
+    def owns_user(self, who: str | None) -> bool:
+        """A user this run created, or one an interrupted run created (in the ledger)."""
+        if self.is_embedded:
+            return True
+        if not who:
+            return False
+        if who in self.created_users or who in self.created_usernames:
+            return True
+        recorded = self.ledger.entries(self.user_pool_id) if self.ledger is not None else {}
+        return who in recorded or who in {name for name in recorded.values() if name}
+
+    def user_was_created(self, email: str, username: str) -> None:
+        """Called by the gate with Cognito's answer to AdminCreateUser."""
+        if email not in self.created_users:
+            self.created_users.append(email)
+        self.created_usernames.add(username)
+        if self.ledger is not None:
+            self.ledger.user_created(self.user_pool_id, email, username)
 
     def create_user(self, email: str, password: str) -> None:
         """Creates a user the way the narrative does and remembers it for clean-up."""
-        self.require_mutation(f"create the user {email}")
         admin = self.admin()
         try:
             admin.admin_get_user(UserPoolId=self.user_pool_id, Username=email)
@@ -170,29 +201,20 @@ class Target:
                 raise HarnessError(f"the user {email} already exists in {self.user_pool_id} and this run did not "
                                    "create it: the harness never modifies users it did not create")
             self.delete_user(email)
-        if email not in self.created_users:
-            self.created_users.append(email)
         created = admin.admin_create_user(
             UserPoolId=self.user_pool_id, Username=email, MessageAction="SUPPRESS",
             UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}])
-        self.created_usernames.add(created["User"]["Username"])
-        if self.ledger is not None:
-            self.ledger.add(self.user_pool_id, email, created["User"]["Username"])
+        self.user_was_created(email, created["User"]["Username"])
         admin.admin_set_user_password(UserPoolId=self.user_pool_id, Username=email, Password=password, Permanent=True)
 
     def require_own_user(self, what: str, email: str | None = None, username: str | None = None) -> None:
         """On a real pool, only users this run created may be changed."""
-        if self.is_embedded:
-            return
-        if (email and email in self.created_users) or (username and username in self.created_usernames):
-            return
-        raise HarnessError(f"refusing to {what} for {email or username}: this run did not create that user, "
-                           "and the harness never modifies users it did not create")
+        if not (self.owns_user(email) or self.owns_user(username)):
+            raise HarnessError(f"refusing to {what} for {email or username}: this run did not create that user, "
+                               "and the harness never modifies users it did not create")
 
     def delete_user(self, email: str) -> bool:
         """Deletes a user this run created (False if it was already gone)."""
-        if email in self.created_users:
-            self.created_users.remove(email)
         try:
             self.admin().admin_delete_user(UserPoolId=self.user_pool_id, Username=email)
             gone = True
@@ -200,30 +222,14 @@ class Target:
             if err.response["Error"]["Code"] != "UserNotFoundException":
                 raise
             gone = False
+        if email in self.created_users:
+            self.created_users.remove(email)
         if self.ledger is not None:
             self.ledger.remove(self.user_pool_id, email)
         return gone
 
     def delete_created_users(self) -> list[str]:
         return [email for email in list(self.created_users) if self.delete_user(email)]
-
-    def remove_leftovers(self) -> list[str]:
-        """Users an earlier, interrupted run created: deleted if still the same user."""
-        if self.ledger is None or not self.can_mutate:
-            return []
-        removed = []
-        for email, username in self.ledger.entries(self.user_pool_id).items():
-            try:
-                current = self.admin().admin_get_user(UserPoolId=self.user_pool_id, Username=email)["Username"]
-            except ClientError as err:
-                if err.response["Error"]["Code"] != "UserNotFoundException":
-                    raise
-                current = None
-            if current == username:
-                self.admin().admin_delete_user(UserPoolId=self.user_pool_id, Username=email)
-                removed.append(email)
-            self.ledger.remove(self.user_pool_id, email)
-        return removed
 
     def set_login_style(self, style: str) -> None:
         """Embedded target only: the managed login's look (classic | managed)."""
@@ -248,13 +254,40 @@ class Target:
         return out
 
     def set_pool_mfa(self, mode: str, totp: bool) -> dict:
-        self.require_mutation(f"set the pool's MFA to {mode}")
-        args = {"UserPoolId": self.user_pool_id, "MfaConfiguration": mode}
-        if mode != "OFF" or totp:
-            args["SoftwareTokenMfaConfiguration"] = {"Enabled": totp}
+        args = {"UserPoolId": self.user_pool_id, "MfaConfiguration": mode,
+                "SoftwareTokenMfaConfiguration": {"Enabled": totp}}
         out = self.admin().set_user_pool_mfa_config(**args)
         out.pop("ResponseMetadata", None)
         return out
+
+    def restore_pool_mfa(self, previous: dict) -> dict:
+        """Puts the whole MFA configuration back as `previous` (a GetUserPoolMfaConfig answer).
+
+        Sent as it was first; an endpoint that keeps a factor the answer did not mention
+        (cognito-local keeps authenticator apps on when only OFF is sent) is then told
+        explicitly that the factor is off. Returns the configuration read back."""
+        if self.pool_mfa() == previous:
+            return previous
+        args = {"UserPoolId": self.user_pool_id, "MfaConfiguration": previous.get("MfaConfiguration", "OFF")}
+        args.update({k: v for k, v in previous.items() if k in MFA_FACTORS})
+        self.admin().set_user_pool_mfa_config(**args)
+        now = self.pool_mfa()
+        if not same_mfa(now, previous) and "SoftwareTokenMfaConfiguration" not in previous:
+            self.admin().set_user_pool_mfa_config(**args, SoftwareTokenMfaConfiguration={"Enabled": False})
+            now = self.pool_mfa()
+        return now
+
+
+MFA_FACTORS = ("SmsMfaConfiguration", "SoftwareTokenMfaConfiguration", "EmailMfaConfiguration",
+               "WebAuthnConfiguration")
+
+
+def same_mfa(a: dict, b: dict) -> bool:
+    """Two MFA configurations with the same effect: a factor shown as {"Enabled": false} is
+    the same as a factor not shown (an endpoint that never forgets a factor shows the former)."""
+    def effective(config: dict) -> dict:
+        return {k: v for k, v in config.items() if v != {"Enabled": False}}
+    return effective(a) == effective(b)
 
 
 def embedded_target(config: Config, info) -> Target:
