@@ -110,7 +110,7 @@ class Journey:
         if self.captured is not None:
             self.captured.complete(self.token_requests.append)
             return self.captured.error
-        return self.callback_page().alert_text(timeout=5000)
+        return self.callback_page().alert_text(timeout=None)
 
     def in_app_sign_in(self, email: str, password: str, code: str | None) -> InAppSignInPage:
         """The in-app page sits beside the callback page (on the embedded server, or on the

@@ -13,6 +13,9 @@
       created, the pool's MFA configuration. --dry-run lists it.
   cognito-harness list-pool [--config scenarios.yaml]
       Prints everything a run could change in the real pool, as JSON (to compare before/after).
+  cognito-harness check-features [paths ...]
+      Checks .feature files (default: features/) without running them: Gherkin mistakes and
+      undefined steps with the closest existing ones, by file and line. Exit 1 when any.
 """
 
 from __future__ import annotations
@@ -135,6 +138,12 @@ def _list_pool(args) -> int:
     return 0
 
 
+def _check_features(args) -> int:
+    from .pytest_features import run_check
+
+    return run_check(args.paths)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="cognito-harness", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -159,9 +168,11 @@ def main(argv: list[str] | None = None) -> int:
                                                         ".cognito-harness/ledger.json)")
     listing = sub.add_parser("list-pool", help="print everything a run could change in the real pool (JSON)")
     listing.add_argument("--config", default="scenarios.yaml")
+    features = sub.add_parser("check-features", help="check .feature files: Gherkin mistakes, undefined steps")
+    features.add_argument("paths", nargs="*", help=".feature files or folders (default: features)")
     args = parser.parse_args(argv)
     commands = {"serve": _serve, "steps": _steps, "check-config": _check_config, "restore": _restore,
-                "list-pool": _list_pool}
+                "list-pool": _list_pool, "check-features": _check_features}
     try:
         return commands[args.command](args)
     except HarnessError as err:

@@ -24,6 +24,8 @@ launch 0.07 s`` (under pytest-xdist: gathered from the workers).
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 import types
 from dataclasses import asdict, dataclass, field
@@ -33,6 +35,9 @@ import pytest
 
 from .browser import BrowserChoice, resolve_browser
 from .errors import HarnessError
+from .pages.base import DEFAULT_TIMEOUT_MS
+
+TIMEOUT_ENV = "HARNESS_BROWSER_TIMEOUT"
 
 _WORKEROUTPUT_KEY = "cognito_harness_browser"
 
@@ -89,6 +94,43 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             "Debian's /usr/lib/chromium/chromium-headless-shell, else /usr/lib/chromium/chromium."
         ),
     )
+    group.addoption(
+        "--browser-timeout",
+        action="store",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help=(
+            "How long a browser wait (a page, a field, a message, a click) lasts before the step "
+            f"fails. Default: the environment variable {TIMEOUT_ENV}, else "
+            f"{DEFAULT_TIMEOUT_MS / 1000:g} s (Playwright's own default is 30 s)."
+        ),
+    )
+
+
+def browser_timeout_ms(config: pytest.Config) -> float:
+    """--browser-timeout, else HARNESS_BROWSER_TIMEOUT, else 5 s; in milliseconds."""
+    seconds = config.getoption("--browser-timeout", default=None)
+    where = "--browser-timeout"
+    if seconds is None and os.environ.get(TIMEOUT_ENV):
+        where = TIMEOUT_ENV
+        try:
+            seconds = float(os.environ[TIMEOUT_ENV])
+        except ValueError:
+            raise pytest.UsageError(f"{TIMEOUT_ENV}={os.environ[TIMEOUT_ENV]!r}: expected a number of seconds") from None
+    if seconds is None:
+        return DEFAULT_TIMEOUT_MS
+    if not seconds > 0 or seconds != seconds or seconds == float("inf"):
+        raise pytest.UsageError(f"{where}: expected a positive number of seconds, got {seconds!r}")
+    return seconds * 1000
+
+
+def _no_display_message() -> Optional[str]:
+    """Why a headed browser cannot show a window here, or None (Linux without X or Wayland)."""
+    if not sys.platform.startswith("linux") or os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return None
+    return ("--headed needs a display, and this machine has none (DISPLAY is not set).\n"
+            "Fix: run under `xvfb-run -a .venv/bin/python -m pytest ... --headed`, or drop --headed.")
 
 
 def _fixtures_plugin() -> types.ModuleType:
@@ -107,6 +149,9 @@ def _fixtures_plugin() -> types.ModuleType:
 
     @pytest.fixture(scope="session", name="browser_choice")
     def browser_choice(pytestconfig: pytest.Config, playwright: Any, browser_allow_network: bool) -> BrowserChoice:
+        headed = bool(pytestconfig.getoption("--headed", default=False))
+        if headed and _no_display_message():
+            pytest.fail(_no_display_message(), pytrace=False)
         try:
             return resolve_browser(
                 pytestconfig.getoption("--browser-path"),
@@ -156,6 +201,12 @@ def _fixtures_plugin() -> types.ModuleType:
 
         return timed_launch
 
+    @pytest.fixture(name="context")
+    def context(context: Any, pytestconfig: pytest.Config) -> Any:
+        """pytest-playwright's context, with the harness's wait limit (not Playwright's 30 s)."""
+        context.set_default_timeout(browser_timeout_ms(pytestconfig))
+        return context
+
     @pytest.fixture(scope="session", name="browser_info")
     def browser_info(browser: Any, pytestconfig: pytest.Config) -> BrowserInfo:
         infos = _infos(pytestconfig)
@@ -171,6 +222,7 @@ def _fixtures_plugin() -> types.ModuleType:
     plugin.browser_type_launch_args = browser_type_launch_args
     plugin.launch_browser = launch_browser
     plugin.browser_info = browser_info
+    plugin.context = context
     return plugin
 
 
@@ -178,8 +230,33 @@ _FIXTURES_PLUGIN_NAME = "cognito_harness.pytest_browser.fixtures"
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    browser_timeout_ms(config)  # a bad value is refused before anything runs
     if not config.pluginmanager.has_plugin(_FIXTURES_PLUGIN_NAME):
         config.pluginmanager.register(_fixtures_plugin(), _FIXTURES_PLUGIN_NAME)
+
+
+_said_key = pytest.StashKey[dict]()  # first line of a session-wide browser failure -> nodeid that said it
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: Any):
+    """A browser that cannot start fails every browser scenario's set-up with the same message
+    (a session fixture's error is re-raised for each test): say it in full once, then one line."""
+    report = yield
+    if call.when != "setup" or not report.failed or call.excinfo is None:
+        return report
+    if not {"browser", "browser_choice", "launch_browser"} & set(getattr(item, "fixturenames", ())):
+        return report
+    message = str(call.excinfo.value).strip()
+    if not message:
+        return report
+    said = item.config.stash.setdefault(_said_key, {})
+    first = message.splitlines()[0]
+    if first in said:
+        report.longrepr = f"the browser could not start (said in full for {said[first]})"
+    else:
+        said[first] = item.nodeid
+    return report
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

@@ -31,5 +31,5 @@ def test_a_new_feature_file_runs_without_python(tmp_path):
     result = subprocess.run([sys.executable, "-m", "pytest", "features", "-q", "-p", "no:cacheprovider"],
                             cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert "1 failed, 1 passed" in result.stdout, result.stdout[-3000:]
-    assert "test_a_step_nobody_wrote_yet" in result.stdout
+    assert "features/qa_added.feature::A step nobody wrote yet" in result.stdout
     assert "dances with the refresh token" in result.stdout

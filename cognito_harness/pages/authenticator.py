@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Locator
 
-from .base import DEFAULT_TIMEOUT_MS, PageObject
+from .base import PageObject
 
 
 class AuthenticatorCodePage(PageObject):
@@ -23,7 +23,7 @@ class AuthenticatorCodePage(PageObject):
     def submit_button(self) -> Locator:
         return self._find("code_submit", lambda p: p.get_by_role("button", name="Sign in", exact=True))
 
-    def is_shown(self, timeout: float = DEFAULT_TIMEOUT_MS) -> bool:
+    def is_shown(self, timeout: float | None = None) -> bool:
         """True once the code field is visible (within `timeout` ms)."""
         return self._shown(self.code, timeout)
 
@@ -35,7 +35,7 @@ class AuthenticatorCodePage(PageObject):
         self.code.fill(code)
         self.submit_button.click()
 
-    def error_text(self, timeout: float = DEFAULT_TIMEOUT_MS) -> str:
+    def error_text(self, timeout: float | None = None) -> str:
         return self._text_when_visible(self._alert(), timeout)
 
     def sign_in_again(self) -> None:
@@ -58,7 +58,7 @@ class MfaSetupPage(AuthenticatorCodePage):
     def submit_button(self) -> Locator:
         return self._find("code_submit", lambda p: p.get_by_role("button", name="Verify", exact=True))
 
-    def is_shown(self, timeout: float = DEFAULT_TIMEOUT_MS) -> bool:
+    def is_shown(self, timeout: float | None = None) -> bool:
         return self._shown(self._secret(), timeout)
 
     def _secret(self) -> Locator:

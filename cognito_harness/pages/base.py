@@ -12,6 +12,10 @@ from typing import Callable, Mapping
 from playwright.sync_api import Locator, Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
+#: How long a browser wait (a page, a field, a message) lasts before the step fails, unless
+#: `--browser-timeout` / HARNESS_BROWSER_TIMEOUT says otherwise. The harness sets it as the
+#: browser context's default timeout (cognito_harness.pytest_browser); the page objects' waits
+#: take `timeout=None`, i.e. that default. Playwright's own default would be 30 s.
 DEFAULT_TIMEOUT_MS = 5000
 
 
@@ -25,14 +29,14 @@ class PageObject:
         locator = self.page.locator(css) if css else default(self.page)
         return locator.filter(visible=True).first
 
-    def _text_when_visible(self, locator: Locator, timeout: float) -> str:
+    def _text_when_visible(self, locator: Locator, timeout: float | None) -> str:
         try:
             locator.wait_for(state="visible", timeout=timeout)
         except PlaywrightTimeoutError:
             return ""
         return locator.inner_text().strip()
 
-    def _shown(self, locator: Locator, timeout: float) -> bool:
+    def _shown(self, locator: Locator, timeout: float | None) -> bool:
         try:
             locator.wait_for(state="visible", timeout=timeout)
             return True

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Locator
 
-from .base import DEFAULT_TIMEOUT_MS, PageObject
+from .base import PageObject
 
 
 class ManagedLoginPage(PageObject):
@@ -30,7 +30,7 @@ class ManagedLoginPage(PageObject):
     def submit_button(self) -> Locator:
         return self._find("submit", lambda p: p.get_by_role("button", name="Sign in", exact=True))
 
-    def is_shown(self, timeout: float = DEFAULT_TIMEOUT_MS) -> bool:
+    def is_shown(self, timeout: float | None = None) -> bool:
         return self._shown(self.username, timeout)
 
     def enter_email(self, email: str) -> None:
@@ -50,7 +50,7 @@ class ManagedLoginPage(PageObject):
         self.password.fill(password)
         self.submit_button.click()
 
-    def error_text(self, timeout: float = DEFAULT_TIMEOUT_MS) -> str:
+    def error_text(self, timeout: float | None = None) -> str:
         """The error shown on the page ("Incorrect username or password."), or "" if none
         appears within `timeout` ms."""
         return self._text_when_visible(self._alert(), timeout)

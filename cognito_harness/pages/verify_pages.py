@@ -14,7 +14,7 @@ from typing import Any
 from playwright.sync_api import Dialog, Locator
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from .base import DEFAULT_TIMEOUT_MS, PageObject
+from .base import PageObject
 
 
 class _VerifyPage(PageObject):
@@ -33,9 +33,10 @@ class _VerifyPage(PageObject):
     def status_text(self) -> str:
         return self.status.inner_text().strip()
 
-    def alert_text(self, timeout: float = 0) -> str:
-        """The error shown, or "" (waits up to `timeout` ms for one to appear)."""
-        if timeout:
+    def alert_text(self, timeout: float | None = 0) -> str:
+        """The error shown, or "" (waits up to `timeout` ms for one to appear; None: the
+        page's default timeout, i.e. --browser-timeout)."""
+        if timeout is None or timeout:
             return self._text_when_visible(self.alert, timeout)
         return self.alert.inner_text().strip() if self.alert.is_visible() else ""
 
@@ -45,7 +46,7 @@ class _VerifyPage(PageObject):
         pre.wait_for(state="visible")
         return json.loads(pre.inner_text())
 
-    def wait_for_status(self, text: str, timeout: float = DEFAULT_TIMEOUT_MS) -> str:
+    def wait_for_status(self, text: str, timeout: float | None = None) -> str:
         """Wait until role=status contains `text`; an error shown first fails at once."""
         try:
             self.page.wait_for_function(
@@ -69,11 +70,11 @@ class CallbackPage(_VerifyPage):
         """Choose "Sign in with the managed login" (the browser goes to /oauth2/authorize)."""
         self.page.get_by_role("button", name="Sign in with the managed login").click()
 
-    def wait_until_signed_in(self, timeout: float = DEFAULT_TIMEOUT_MS) -> str:
+    def wait_until_signed_in(self, timeout: float | None = None) -> str:
         """After the redirect back: wait for the code exchange; returns "Signed in as <email>"."""
         return self.wait_for_status("Signed in as", timeout)
 
-    def signed_in_as(self, timeout: float = DEFAULT_TIMEOUT_MS) -> str:
+    def signed_in_as(self, timeout: float | None = None) -> str:
         return self.wait_until_signed_in(timeout).removeprefix("Signed in as").strip()
 
 
@@ -100,18 +101,18 @@ class InAppSignInPage(_VerifyPage):
         self.page.get_by_label("Password", exact=True).fill(password)
         self.page.get_by_role("button", name="Sign in", exact=True).click()
 
-    def wait_until_signed_in(self, timeout: float = DEFAULT_TIMEOUT_MS) -> str:
+    def wait_until_signed_in(self, timeout: float | None = None) -> str:
         return self.wait_for_status("Signed in as", timeout)
 
-    def get_credentials(self, timeout: float = DEFAULT_TIMEOUT_MS) -> str:
+    def get_credentials(self, timeout: float | None = None) -> str:
         """"Get AWS credentials"; returns "Identity <id>"."""
         self.page.get_by_role("button", name="Get AWS credentials").click()
         return self.wait_for_status("Identity ", timeout)
 
-    def refresh_tokens(self, timeout: float = DEFAULT_TIMEOUT_MS) -> str:
+    def refresh_tokens(self, timeout: float | None = None) -> str:
         self.page.get_by_role("button", name="Refresh tokens").click()
         return self.wait_for_status("Tokens refreshed", timeout)
 
-    def sign_out(self, timeout: float = DEFAULT_TIMEOUT_MS) -> str:
+    def sign_out(self, timeout: float | None = None) -> str:
         self.page.get_by_role("button", name="Sign out").click()
         return self.wait_for_status("Signed out", timeout)
