@@ -191,7 +191,8 @@ class ScenarioLines:
             tw.write(info["file"], bold=True)
             tw.line(f" — {info['feature']}")
         tw.write(f"  {word.lower() if report.passed else word:<8}", **{k: v for k, v in markup.items() if v})
-        tw.line(info["scenario"])
+        tw.write(info["scenario"])  # the line is ended by the next one (or by pytest's [100%])
+        reporter.currentfspath = self.config.rootpath / report.nodeid.split("::")[0]  # ensure_newline ends it
         tw.flush()
 
 
