@@ -318,8 +318,10 @@ def test_living_doc_shows_the_final_page_of_a_browser_scenario_with_the_secret_m
     pytester.makeconftest(BROWSER_CONFTEST)
     pytester.makepyfile(test_specs='from pytest_bdd import scenarios\n\nscenarios("setup.feature")\n')
     (pytester.path / "setup.feature").write_text(BROWSER_FEATURE)
-    result = pytester.runpytest_subprocess("-p", "no:randomly", "-p", "no:cacheprovider", "--living-doc=specs.html")
+    result = pytester.runpytest_subprocess("-p", "no:randomly", "-p", "no:cacheprovider", "--living-doc=specs.html",
+                                           "--screenshot=on", "--output=out/playwright")
     result.assert_outcomes(passed=3)
+    assert list((pytester.path / "out" / "playwright").rglob("*.png")), "Playwright's output folder is made too"
     html = (pytester.path / "specs.html").read_text()
     shots = re.findall(r'<img alt="final page of ([^"]*)" src="data:image/png;base64,([A-Za-z0-9+/=]+)"', html)
     assert sorted(name for name, _ in shots) == ["The set-up page is shown [first]",
@@ -353,3 +355,42 @@ def test_a_standard_cucumber_reporter_counts_what_pytest_counted(project, tmp_pa
     # undefined step, two in the skipped scenario
     assert (steps["undefined"], steps["skipped"], steps["failed"]) == (2, 5, 2)
     assert (tmp_path / "html" / "index.html").is_file()
+
+
+def test_a_scenario_whose_set_up_fails_is_reported_as_pytest_counts_it(pytester):
+    """pytest says "1 error": the reports show the set-up's answer and no step as run."""
+    pytester.makeconftest('''
+import pytest
+from pytest_bdd import given
+
+pytest_plugins = ["cognito_harness.reports.plugin"]
+
+
+def pytest_bdd_apply_tag(tag, function):
+    if tag == "needs_pool":
+        pytest.mark.usefixtures("pool")(function)
+        return True
+    return None
+
+
+@pytest.fixture
+def pool():
+    raise RuntimeError("the embedded pool did not start: port 4566 is taken")
+
+
+@given("a pool")
+def a_pool():
+    pass
+''')
+    pytester.makepyfile(test_specs='from pytest_bdd import scenarios\n\nscenarios("broken.feature")\n')
+    (pytester.path / "broken.feature").write_text(
+        "Feature: Broken set-up\n  @needs_pool\n  Scenario: Never starts\n    Given a pool\n")
+    result = run(pytester, "--cucumberjson=cucumber.json", "--living-doc=specs.html")
+    result.assert_outcomes(errors=1)
+    [feature] = json.loads((pytester.path / "cucumber.json").read_text())
+    [hook, step] = feature["elements"][0]["steps"]
+    assert (hook["keyword"], hook["result"]["status"]) == ("Before", "failed")
+    assert hook["result"]["error_message"] == "RuntimeError: the embedded pool did not start: port 4566 is taken"
+    assert step["result"]["status"] == "skipped"
+    html = (pytester.path / "specs.html").read_text()
+    assert _text_of(html, "scenario-totals") == _text_of(html, "pytest-totals") == "1 error"
