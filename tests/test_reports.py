@@ -394,3 +394,19 @@ def a_pool():
     assert step["result"]["status"] == "skipped"
     html = (pytester.path / "specs.html").read_text()
     assert _text_of(html, "scenario-totals") == _text_of(html, "pytest-totals") == "1 error"
+
+
+def test_a_file_that_cannot_be_collected_is_an_error_in_the_reports_too(project):
+    """pytest stops at a file it cannot collect; a report must not show a shorter, greener run."""
+    (project.path / "test_broken.py").write_text('raise ImportError("no module named steps.typo_steps")\n')
+    result = run(project, "-k", "right_code", "--continue-on-collection-errors",
+                 "--cucumberjson=cucumber.json", "--living-doc=specs.html")
+    result.assert_outcomes(passed=1, errors=1)
+    features = json.loads((project.path / "cucumber.json").read_text())
+    broken = [f for f in features if f["uri"] == "test_broken.py"]
+    assert len(broken) == 1
+    [hook] = broken[0]["elements"][0]["steps"]
+    assert hook["result"]["status"] == "failed" and "no module named steps.typo_steps" in hook["result"]["error_message"]
+    html = (project.path / "specs.html").read_text()
+    assert _text_of(html, "scenario-totals") == _text_of(html, "pytest-totals") == "1 passed, 1 error"
+    assert "Files that cannot run as written" in html
