@@ -82,17 +82,26 @@ class _Block:
 
 def lint_feature_file(path: str | os.PathLike, encoding: str = "utf-8") -> list[Problem]:
     """Every problem of one .feature file, in line order (empty when the file is fine)."""
+    return lint_with_reading(path, encoding)[0]
+
+
+def lint_with_reading(path: str | os.PathLike, encoding: str = "utf-8") -> tuple[list[Problem], str | None]:
+    """(problems, the text as it was read to find them): misspelt keywords written as meant and
+    refused lines commented out, so its steps can still be checked; None if nothing parses."""
     path = str(path)
     try:
         text = Path(path).read_text(encoding=encoding)
     except (OSError, UnicodeDecodeError) as err:
-        return [Problem(path, 1, f"cannot read the file: {err}")]
+        return [Problem(path, 1, f"cannot read the file: {err}")], None
     if not text.strip():
-        return [Problem(path, 1, "the file is empty: a .feature file starts with a 'Feature:' line")]
+        return [Problem(path, 1, "the file is empty: a .feature file starts with a 'Feature:' line")], None
+    # A misspelt keyword is reported, then read as the keyword it was meant to be, so that the
+    # lines under it are checked as what they are (not reported again as stray steps).
+    repaired, fixes = repair_keywords(text)
+    lines = repaired.splitlines()
+    problems: set[Problem] = {Problem(path, line, message) for line, message in fixes}
     # The parser stops making sense of a file at its first error; to report everything at once,
     # each line it refuses is reported and then read as a comment, until the rest parses.
-    lines = text.splitlines()
-    problems: set[Problem] = set()
     for _ in range(50):
         errors = _parser_errors("\n".join(lines))
         if not errors:
@@ -102,15 +111,44 @@ def lint_feature_file(path: str | os.PathLike, encoding: str = "utf-8") -> list[
             if 0 < line <= len(lines) and not lines[line - 1].lstrip().startswith("#"):
                 lines[line - 1] = "#" + lines[line - 1]
             else:
-                return sorted(problems)  # nothing left to set aside
+                return sorted(problems), None  # nothing left to set aside
     else:
-        return sorted(problems)
+        return sorted(problems), None
     try:
         document = GherkinDocument.from_dict(Parser().parse("\n".join(lines)))
     except KeyError:  # no Feature: line at all
         return sorted(problems | {Problem(path, _first_text_line(text),
-                                          "no 'Feature:' line: a .feature file starts with one")})
-    return sorted(problems | set(_lint_document(path, lines, document)))
+                                          "no 'Feature:' line: a .feature file starts with one")}), None
+    return sorted(problems | set(_lint_document(path, lines, document))), "\n".join(lines) + "\n"
+
+
+def repair_keywords(text: str) -> tuple[str, list[tuple[int, str]]]:
+    """`text` with each misspelt keyword line (`Scenerio:`, `scenario:`) written as the keyword
+    it is closest to, and (line, message) for each. Lines in doc strings are left alone."""
+    structural = _keywords(_language(text))["structural"]
+    lines = text.splitlines()
+    fixes = []
+    in_docstring = None
+    for index, line in enumerate(lines):
+        stripped = line.strip()
+        if in_docstring:
+            if stripped.startswith(in_docstring):
+                in_docstring = None
+            continue
+        if stripped.startswith(('"""', "```")):
+            in_docstring = stripped[:3]
+            continue
+        fix = _keyword_fix(stripped, structural)
+        if fix is not None:
+            message, keyword = fix
+            fixes.append((index + 1, message))
+            lines[index] = line[: len(line) - len(line.lstrip())] + keyword + ":" + stripped.split(":", 1)[1]
+    return "\n".join(lines) + ("\n" if text.endswith("\n") else ""), fixes
+
+
+def _language(text: str) -> str:
+    match = re.search(r"^\s*#\s*language\s*:\s*([\w-]+)", text, re.M)
+    return match.group(1) if match else "en"
 
 
 def _first_text_line(text: str) -> int:
@@ -152,6 +190,12 @@ def _parse_problem(path: str, line: int, content: str, message: str) -> Problem:
 
 def _keyword_suggestion(line: str, structural: list[str]) -> str | None:
     """'did you mean "Scenario:"?' when the start of `line` is a near miss of a keyword."""
+    fix = _keyword_fix(line, structural)
+    return fix[0] if fix else None
+
+
+def _keyword_fix(line: str, structural: list[str]) -> tuple[str, str] | None:
+    """(message, the keyword meant) when the start of `line` is a near miss of a keyword."""
     match = re.match(r"^\s*([^\W\d][\w ]{0,24}?)\s*:", line)
     if not match:
         return None
@@ -160,10 +204,12 @@ def _keyword_suggestion(line: str, structural: list[str]) -> str | None:
         return None
     lowered = {k.lower(): k for k in structural}
     if word.lower() in lowered:
-        return f"keywords are case-sensitive: did you mean {lowered[word.lower()] + ':'!r}?"
+        keyword = lowered[word.lower()]
+        return f"keywords are case-sensitive: did you mean {keyword + ':'!r}?", keyword
     close = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.75)
     if close:
-        return f"{word + ':'!r} is not a Gherkin keyword: did you mean {lowered[close[0]] + ':'!r}?"
+        keyword = lowered[close[0]]
+        return f"{word + ':'!r} is not a Gherkin keyword: did you mean {keyword + ':'!r}?", keyword
     return None
 
 

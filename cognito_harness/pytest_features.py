@@ -39,11 +39,12 @@ from pytest_bdd import scenario as bdd_scenario
 from pytest_bdd.compat import get_fixture_names, getfixturedefs
 from pytest_bdd.feature import features as bdd_feature_cache
 from pytest_bdd.feature import get_feature
+from pytest_bdd.parser import FeatureParser
 from pytest_bdd.scenario import find_fixturedefs_for_step, iterparentnodeids, make_python_name
 from pytest_bdd.steps import step_function_context_registry
 
 from . import qa_output
-from .gherkin_lint import Problem, closest_steps, display_path, lint_feature_file
+from .gherkin_lint import Problem, closest_steps, display_path, lint_with_reading
 
 #: fixtures that mean "this step drives a browser" (pytest-playwright's)
 BROWSER_FIXTURES = frozenset({"page", "context", "browser", "new_context"})
@@ -143,12 +144,9 @@ class FeatureFile(pytest.Module):
         check = feature_check(self.config)
         check.features += 1
         path = str(self.path)
-        problems = lint_feature_file(path)
+        problems, as_read = lint_with_reading(path)
         bdd_feature_cache.pop(os.path.abspath(path), None)  # parsed afresh: the file may have changed
-        try:
-            feature = get_feature(str(self.path.parent), self.path.name)
-        except (bdd_exceptions.GherkinParseError, KeyError):
-            feature = None  # the parse problems are in `problems`
+        feature = _parse(path, as_read if problems else None)
         for tag, line in _tags_of(path):
             _register_marker(self.config, tag, f"{display_path(path)}:{line}")
         steps = _StepIndex(self)
@@ -157,6 +155,8 @@ class FeatureFile(pytest.Module):
             check.scenarios += len(feature.scenarios)
             for name, template in feature.scenarios.items():
                 needs_browser[name] = steps.check_scenario(template, path, check)
+        if feature is None and not problems:  # not expected: the lint parses what pytest-bdd parses
+            problems = [Problem(path, 1, "pytest-bdd cannot read this file")]
         if problems:
             check.problems.extend(p for p in problems if p not in check.problems)
             raise FeatureProblems("\n".join(str(p) for p in problems))
@@ -182,6 +182,25 @@ class FeatureFile(pytest.Module):
         if isinstance(excinfo.value, FeatureProblems):
             return f"this .feature file cannot run as written:\n{excinfo.value}"
         return super().repr_failure(excinfo)
+
+
+def _parse(path: str, as_read: str | None):
+    """pytest-bdd's Feature of the file; for a file with problems, of the text as the lint read
+    it (keywords repaired), so the steps under a misspelt `Scenerio:` are still checked."""
+    if as_read is None:
+        try:
+            return get_feature(os.path.dirname(path), os.path.basename(path))
+        except (bdd_exceptions.GherkinParseError, KeyError):
+            return None
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        copy = Path(folder) / os.path.basename(path)
+        copy.write_text(as_read, encoding="utf-8")
+        try:
+            return FeatureParser(folder, copy.name).parse()
+        except (bdd_exceptions.GherkinParseError, KeyError):
+            return None
 
 
 def _no_more_to_do() -> None:

@@ -111,6 +111,25 @@ def test_every_problem_of_every_file_is_reported_in_one_run(project):
         assert where in out
 
 
+def test_a_misspelt_keyword_is_read_as_meant_so_the_rest_is_still_checked(project):
+    project.write_feature("qa.feature", """\
+        Feature: Refresh
+          @smoke
+          Scenerio: The admin refreshes
+            Given "admin" is signed in
+            When "admin" refreshes the sesion
+
+          Scenario: Nothing yet
+        """)
+    result = project.runpytest("features")
+    result.assert_outcomes(errors=1)
+    out = result.stdout.str()
+    assert "features/qa.feature:3: 'Scenerio:' is not a Gherkin keyword: did you mean 'Scenario:'?" in out
+    assert "features/qa.feature:7: scenario 'Nothing yet' has no steps" in out
+    assert 'features/qa.feature:5: When "admin" refreshes the sesion' in out  # its steps are still checked
+    assert "step outside any scenario" not in out and "features/qa.feature:4:" not in out
+
+
 # --- undefined steps: all of them, once, with the closest existing ones ----------------------
 
 def test_all_undefined_steps_are_listed_once_with_the_closest_steps(project):

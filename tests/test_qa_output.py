@@ -5,6 +5,7 @@ tests start a browser (in a subprocess: pytest-playwright cannot nest in-process
 
 from __future__ import annotations
 
+import sys
 import textwrap
 import time
 
@@ -161,6 +162,7 @@ def test_the_default_browser_wait_is_5_s_and_configurable(pytester, monkeypatch)
         browser_timeout_ms(config)
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a display is checked for on Linux (X/Wayland)")
 def test_headed_without_a_display_is_said_once(pytester, monkeypatch):
     pytester.makeconftest(BROWSER_CONFTEST)
     pytester.makepyfile(test_headed=BROWSER_TESTS)
