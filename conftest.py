@@ -18,4 +18,5 @@ pytest_plugins = [
     "steps.enrolment_steps",
     "steps.identity_steps",
     "steps.managed_login_steps",
+    "steps.operations_steps",
 ]

@@ -11,6 +11,7 @@ On a real pool whose callback URL is not on this machine, the harness is the cal
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
@@ -18,6 +19,7 @@ from playwright.sync_api import Page
 
 from .callback_site import is_local_callback
 from .captured_callback import CapturedCallback
+from .pages.base import DEFAULT_TIMEOUT_MS
 from .pages import AuthenticatorCodePage, CallbackPage, InAppSignInPage, ManagedLoginPage, MfaSetupPage
 from .target import Target
 
@@ -29,6 +31,7 @@ class Journey:
     token_requests: list[dict] = field(default_factory=list)
     in_app_url: str | None = None  # where the in-app page is served (None: beside the callback)
     captured: CapturedCallback | None = None
+    came_back_to_callback: bool = False  # the managed login redirected to the callback (code or error)
 
     def __post_init__(self) -> None:
         self.page.on("request", self._seen)
@@ -41,6 +44,8 @@ class Journey:
         if self.captured is not None:
             self.captured.seen(request.url)
         url = urlsplit(request.url)
+        if url.path == urlsplit(self.target.callback_url).path and ("code=" in url.query or "error=" in url.query):
+            self.came_back_to_callback = True
         if url.path.endswith("/oauth2/authorize"):
             self.authorize_queries.append({k: v[0] for k, v in parse_qs(url.query).items()})
         elif url.path.endswith("/oauth2/token") and request.method == "POST":
@@ -92,6 +97,20 @@ class Journey:
             self.captured.redirected_to = forged
         else:
             self.page.goto(forged)
+
+    def asked_for_code(self, timeout_ms: float = DEFAULT_TIMEOUT_MS) -> bool:
+        """After email and password: True as soon as the managed login shows its code page,
+        False as soon as it sends the browser back to the callback (it asked for nothing)."""
+        deadline = time.monotonic() + timeout_ms / 1000
+        code_field = self.code_page().code
+        while time.monotonic() < deadline:
+            if self.came_back_to_callback or (self.captured is not None and self.captured.redirected_to):
+                return False
+            if code_field.is_visible():
+                return True
+            self.page.wait_for_timeout(50)
+        raise AssertionError("the managed login neither asked for a code nor sent the browser back to the callback "
+                             f"within {timeout_ms / 1000:.0f} s (at {urlsplit(self.page.url).path})")
 
     # --- what the callback made of it ----------------------------------------------------
 

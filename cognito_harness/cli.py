@@ -71,7 +71,7 @@ def step_vocabulary(package: str = "steps") -> list[dict]:
                 continue  # imported from elsewhere
             pattern = getattr(context.parser, "name", str(context.parser))
             found.append({"kind": context.type, "text": pattern, "module": mod_info.name,
-                          "doc": (context.step_func.__doc__ or "").strip().splitlines()[0:1]})
+                          "doc": [" ".join((context.step_func.__doc__ or "").split())] if context.step_func.__doc__ else []})
     order = {"given": 0, "when": 1, "then": 2}
     return sorted(found, key=lambda s: (order.get(s["kind"], 3), s["text"]))
 
@@ -79,9 +79,10 @@ def step_vocabulary(package: str = "steps") -> list[dict]:
 def _steps(args) -> int:
     steps = step_vocabulary()
     if args.markdown:
-        print("| keyword | step text | module |\n|---|---|---|")
+        print("| keyword | step text | what it does (a Given: what it establishes) | module |\n|---|---|---|---|")
         for s in steps:
-            print(f"| {s['kind'].capitalize()} | `{s['text']}` | {s['module']} |")
+            doc = " ".join(s["doc"]).replace("|", "\\|")
+            print(f"| {s['kind'].capitalize()} | `{s['text']}` | {doc} | {s['module']} |")
     else:
         current = None
         for s in steps:

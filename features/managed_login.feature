@@ -44,6 +44,15 @@ Feature: The managed login asks an enrolled user for the authenticator code
       Then the managed login shows "Invalid code received for user"
       And the managed login still asks for the authenticator code
 
+  Rule: With the pool's MFA rolled back to off nobody is asked for a code
+
+    Scenario: The managed login does not ask the MFA user for a code while the pool's MFA is off
+      Given "mfa user" is enrolled with an authenticator app
+      And the operator has turned the pool's MFA off
+      When "mfa user" signs in through the managed login
+      Then the managed login did not ask for a code
+      And the callback page shows "mfa user" signed in
+
   Rule: The callback trusts only the sign-in it started
 
     Scenario: A response with a tampered state is caught by the callback

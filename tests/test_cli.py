@@ -42,3 +42,13 @@ def test_pytest_with_a_bad_config_stops_with_the_key_path(tmp_path):
                             cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 4
     assert "authenticator.issuer" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_every_step_says_what_it_does_and_every_given_what_it_establishes(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    steps = step_vocabulary()
+    undocumented = [s["text"] for s in steps if not s["doc"]]
+    assert not undocumented, f"steps without a docstring (docs/steps.md's third column): {undocumented}"
+    vague = [s["text"] for s in steps if s["kind"] == "given" and "stablish" not in s["doc"][0]
+             and "as a Given" not in s["doc"][0]]
+    assert not vague, f"Givens whose docstring does not say what they establish: {vague}"

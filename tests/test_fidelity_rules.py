@@ -756,3 +756,77 @@ def test_admin_get_user_shows_totp_for_an_enrolled_user(world):
 def test_a_fresh_pool_mfa_config_is_only_mfa_configuration_off(world):
     out = call(world.admin().get_user_pool_mfa_config, UserPoolId=world.off_pool_id)
     assert out.response == {"MfaConfiguration": "OFF"}, out.response
+
+
+# =========================================================================================
+# Operating MFA once it is live: rollback, a lost phone, turning it off, sign-out (row 19)
+# =========================================================================================
+
+@pytest.mark.plain_moto_fails("an enrolled user of a pool whose MFA is OFF is still challenged")
+def test_pool_mfa_off_lets_an_enrolled_user_in_without_a_code_and_optional_challenges_again(world):
+    email = world.new_user()
+    world.enrol(email)
+    admin = world.admin()
+    try:
+        admin.set_user_pool_mfa_config(UserPoolId=world.pool_id, MfaConfiguration="OFF")
+        out = world.sign_in(email)
+        assert out.tokens and out.challenge is None, f"MFA OFF: 'MFA won't be used for any users' (API reference): {out}"
+    finally:
+        admin.set_user_pool_mfa_config(UserPoolId=world.pool_id, MfaConfiguration="OPTIONAL",
+                                       SoftwareTokenMfaConfiguration={"Enabled": True})
+    assert world.sign_in(email).challenge == "SOFTWARE_TOKEN_MFA", "optional again: the user's factor is still on"
+
+
+def _mfa_fields(world, email: str) -> list[str]:
+    user = call(world.admin().admin_get_user, UserPoolId=world.pool_id, Username=email)
+    assert user.ok, user
+    return [name for name in MFA_FIELDS if name in user.response]
+
+
+@pytest.mark.plain_moto_fails("the user record keeps empty MFAOptions, UserMFASettingList and PreferredMfaSetting")
+def test_operator_reset_of_totp_lets_the_user_in_without_a_code(world):
+    email = world.new_user()
+    world.enrol(email)
+    assert world.prefer(email, enabled=False, preferred=False).ok
+    out = world.sign_in(email)
+    assert out.tokens and out.challenge is None, out
+    assert not _mfa_fields(world, email), "a user whose TOTP is off has no MFA settings"
+
+
+@pytest.mark.plain_moto_fails("the user record keeps empty MFAOptions, UserMFASettingList and PreferredMfaSetting")
+def test_user_turning_totp_off_signs_in_without_a_code(world):
+    email = world.new_user()
+    secret = world.enrol(email)
+    access = world.mfa_tokens(email, secret)["AccessToken"]
+    assert call(world.app().set_user_mfa_preference, AccessToken=access,
+                SoftwareTokenMfaSettings={"Enabled": False, "PreferredMfa": False}).ok
+    out = world.sign_in(email)
+    assert out.tokens and out.challenge is None, out
+    assert not _mfa_fields(world, email)
+
+
+def _refresh(world, tokens: dict) -> Outcome:
+    params = {"REFRESH_TOKEN": tokens["RefreshToken"]}
+    if (tokens.get("NewDeviceMetadata") or {}).get("DeviceKey"):
+        params["DEVICE_KEY"] = tokens["NewDeviceMetadata"]["DeviceKey"]
+    return call(world.app().initiate_auth, ClientId=world.client_id, AuthFlow="REFRESH_TOKEN_AUTH",
+                AuthParameters=params)
+
+
+@pytest.mark.plain_moto_fails("GetUser with the revoked access token answers with the token itself as the message")
+def test_global_sign_out_revokes_the_refresh_and_the_access_token(world):
+    tokens = world.tokens(world.new_user())
+    assert _refresh(world, tokens).ok
+    assert call(world.app().global_sign_out, AccessToken=tokens["AccessToken"]).ok
+    refused(_refresh(world, tokens), "NotAuthorizedException", "Refresh Token has been revoked")
+    refused(call(world.app().get_user, AccessToken=tokens["AccessToken"]),
+            "NotAuthorizedException", "Access Token has been revoked")
+
+
+@pytest.mark.plain_moto_agrees  # plain moto keys its tokens by the name signed in with; the faithful backend keys
+# them by the internal name (the sub), so moto's AdminUserGlobalSignOut by email revoked nothing there
+def test_admin_global_sign_out_by_email_revokes_the_refresh_token(world):
+    email = world.new_user()
+    tokens = world.tokens(email)
+    assert call(world.admin().admin_user_global_sign_out, UserPoolId=world.pool_id, Username=email).ok
+    refused(_refresh(world, tokens), "NotAuthorizedException", "Refresh Token has been revoked")

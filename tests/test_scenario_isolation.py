@@ -15,11 +15,14 @@ in both looks for the same reason: "demo" was still enrolled).
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = 4242
@@ -43,6 +46,45 @@ Feature: Scenarios that change the world and leave it changed
     And "mfa user" has been created by the operator
     When "mfa user" signs in with email and password
     Then the sign-in is challenged with MFA_SETUP
+"""
+
+GIVENS = """\
+Feature: Givens establish what they state, prerequisites included
+
+  Scenario: Given: challenged for the code without an earlier enrolment
+    Given "mfa user" has been challenged for the authenticator code
+    When "mfa user" answers with the authenticator's code
+    Then "mfa user" receives tokens
+
+  Scenario: Given: an enrolled user is signed in
+    Given "mfa user" is enrolled with an authenticator app
+    And "mfa user" is signed in
+    When "mfa user" refreshes the session with the refresh token
+    Then "mfa user" receives new tokens without any challenge
+
+  Scenario: Given: an existing user is enrolled while the pool has no MFA yet
+    Given "demo" is enrolled with an authenticator app
+    Then the next sign-in of "demo" is challenged with SOFTWARE_TOKEN_MFA
+
+  Scenario: Given: a secret asked for while the pool has no MFA yet
+    Given "mfa user" has asked for an authenticator secret
+    Then "mfa user" receives a 52-character base32 secret
+
+  Scenario: Given: enrolled and signed in where MFA is required
+    Given the pool requires MFA with authenticator apps only
+    And "mfa user" is enrolled with an authenticator app
+    And "mfa user" is signed in
+    Then the ID token names "mfa user" with a verified email
+
+  Scenario: Given: the MFA user is signed in without being created first
+    Given "mfa user" is signed in
+    Then the ID token names "mfa user" with a verified email
+
+  @browser
+  Scenario: Given: asked for the code by the managed login without an earlier enrolment
+    Given "mfa user" has been asked for the authenticator code by the managed login
+    When "mfa user" enters the authenticator's code
+    Then the callback page shows "mfa user" signed in
 """
 
 ROUNDS_PLUGIN = '''\
@@ -80,21 +122,42 @@ def _project_copy(tmp_path: Path) -> Path:
     for folder in ("features", "steps"):
         shutil.copytree(ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__"))
     (tmp_path / "features" / "leaks.feature").write_text(LEAKS)
+    (tmp_path / "features" / "givens.feature").write_text(GIVENS)
     (tmp_path / "isolation_rounds.py").write_text(ROUNDS_PLUGIN)
     return tmp_path
 
 
-def test_a_scenario_that_enrols_demo_leaves_every_other_scenario_green_in_any_order(tmp_path):
-    project = _project_copy(tmp_path)
+@pytest.fixture(scope="module")
+def rounds(tmp_path_factory) -> str:
+    """The features, the leaking ones first, in ROUNDS seeded orders; the run's output."""
+    project = _project_copy(tmp_path_factory.mktemp("isolation"))
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "features", "-p", "no:cacheprovider", "-p", "isolation_rounds",
-         "-p", "randomly", f"--randomly-seed={SEED}", "-q", "-s", "-rfE"],
+         "-p", "randomly", f"--randomly-seed={SEED}", "-q", "-s", "-rA"],
         cwd=project, capture_output=True, text=True, timeout=600,
-        env={**__import__("os").environ, "ISOLATION_ROUNDS": str(ROUNDS), "PYTHONPATH": str(project)})
-    out = result.stdout
-    rounds = re.findall(r"round \d: seed (\d+), first after the leaks: (\w+)", out)
-    assert [int(seed) for seed, _ in rounds] == [SEED + n for n in range(ROUNDS)], out[-3000:]
-    assert len({first for _, first in rounds}) > 1, "the rounds must run in different orders"
-    assert result.returncode == 0 and " failed" not in out, out[-6000:]
-    passed = int(re.search(r"(\d+) passed", out).group(1))
-    assert passed > 3 * 37 + 9, f"expected every scenario of every round to run: {out[-2000:]}"
+        env={**os.environ, "ISOLATION_ROUNDS": str(ROUNDS), "PYTHONPATH": str(project)})
+    return result.stdout + result.stderr
+
+
+def test_a_scenario_that_enrols_demo_leaves_every_other_scenario_green_in_any_order(rounds):
+    orders = re.findall(r"round \d: seed (\d+), first after the leaks: (\w+)", rounds)
+    assert [int(seed) for seed, _ in orders] == [SEED + n for n in range(ROUNDS)], rounds[-3000:]
+    assert len({first for _, first in orders}) > 1, "the rounds must run in different orders"
+    totals = re.findall(r"^=*\s*(\d+ passed.*?) in [\d.]+s", rounds, re.M)
+    assert totals and "failed" not in totals[-1] and "error" not in totals[-1], rounds[-6000:]
+    passed = int(re.search(r"(\d+) passed", totals[-1]).group(1))
+    assert passed > 3 * 37 + 9, f"expected every scenario of every round to run: {rounds[-2000:]}"
+
+
+@pytest.mark.parametrize("scenario", [
+    "test_given_challenged_for_the_code_without_an_earlier_enrolment",
+    "test_given_an_enrolled_user_is_signed_in",
+    "test_given_an_existing_user_is_enrolled_while_the_pool_has_no_mfa_yet",
+    "test_given_a_secret_asked_for_while_the_pool_has_no_mfa_yet",
+    "test_given_enrolled_and_signed_in_where_mfa_is_required",
+    "test_given_the_mfa_user_is_signed_in_without_being_created_first",
+    "test_given_asked_for_the_code_by_the_managed_login_without_an_earlier_enrolment[classic]",
+])
+def test_a_given_establishes_its_prerequisites(rounds, scenario):
+    outcomes = set(re.findall(rf"^(PASSED|FAILED|ERROR) \S+::{re.escape(scenario)}(?: |$)", rounds, re.M))
+    assert outcomes == {"PASSED"}, f"{scenario}: {outcomes or 'not run'}\n{rounds[-4000:]}"

@@ -283,6 +283,24 @@ class FaithfulCognitoIdpBackend(moto_models.CognitoIdpBackend, DeviceTrackingMix
     def get_user(self, access_token: str):
         return self.user_for_access_token(access_token)[1]
 
+    def global_sign_out(self, access_token: str) -> None:
+        """GlobalSignOut: every refresh token of the user revoked ("Refresh Token has been
+        revoked" afterwards), every access token too ("Access Token has been revoked"). A
+        token already revoked or expired is refused as on any call (moto puts the token
+        itself in the message)."""
+        pool, user = self.user_for_access_token(access_token)
+        pool.sign_out(user.username)
+
+    def admin_user_global_sign_out(self, user_pool_id: str, username: str) -> None:
+        """AdminUserGlobalSignOut, by any name the user signs in with: in a pool whose users
+        sign in with their email, moto compares the email with the internal name its tokens
+        carry, so nothing was revoked."""
+        pool = self.describe_user_pool(user_pool_id)
+        user = pool._get_user(username)
+        if user is None:
+            raise UserNotFoundError(rules.MSG_USER_NOT_FOUND)
+        pool.sign_out(user.username)
+
     # --- sign-in -------------------------------------------------------------------------
 
     def _password_sign_in(self, pool, client, params: dict[str, str], hosted: bool = False) -> dict[str, Any]:
