@@ -1,6 +1,6 @@
 """One test per Cognito rule the embedded target enforces, run on two backends.
 
-Each test body asserts what real Amazon Cognito does (../shared/reference/cognito-vs-moto.md,
+Each test body asserts what real Amazon Cognito does (docs/narrative.md "Sources",
 docs/fidelity.md) and runs twice through the module-scoped `world` fixture:
 
 - ``faithful``: the embedded target (moto 5.2.5 + cognito_harness.embedded), over HTTP;

@@ -1,5 +1,5 @@
 """The narrative's starting world, built over HTTP with the admin key pair — the same
-API calls an operator makes against AWS (see ../shared/seed/NARRATIVE.md, "Starting point")."""
+API calls an operator makes against AWS (see docs/narrative.md, "Starting point")."""
 
 from __future__ import annotations
 

@@ -34,7 +34,7 @@ TOTP_STEP_SECONDS = 30
 TOTP_DIGITS = 6
 SECRET_BYTES = 32  # 32 bytes -> 52 base32 characters, as real pools hand out
 
-# Cognito's messages (sources in docs/fidelity.md and ../shared/reference/cognito-vs-moto.md)
+# Cognito's messages (sources in docs/fidelity.md and docs/narrative.md)
 MSG_INCORRECT_CREDENTIALS = "Incorrect username or password."
 MSG_USER_NOT_FOUND = "User does not exist."
 MSG_SESSION_EXPIRED = "Invalid session for the user, session is expired."
