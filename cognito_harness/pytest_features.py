@@ -180,7 +180,7 @@ class FeatureFile(pytest.Module):
 
     def repr_failure(self, excinfo):
         if isinstance(excinfo.value, FeatureProblems):
-            return f"this .feature file cannot run as written:\n{excinfo.value}"
+            return qa_output.file_problems_repr(display_path(self.path), str(excinfo.value).splitlines())
         return super().repr_failure(excinfo)
 
 

@@ -98,6 +98,18 @@ def failure_repr(item: pytest.Item, excinfo: pytest.ExceptionInfo, closest: list
     )
 
 
+def file_problems_repr(path: str, problems: list[str]) -> ReprExceptionInfo:
+    """A .feature file refused at collection: its problems, one line each (the first one is
+    also the short summary's message)."""
+    text = ["this .feature file cannot run as written:\n"] + [p + "\n" for p in problems]
+    count = f"{len(problems)} Gherkin problem{'s' if len(problems) != 1 else ''}"
+    first = problems[0].split(": ", 1)[-1] if problems else ""
+    return ReprExceptionInfo(
+        reprtraceback=ReprTraceback(reprentries=[ReprEntryNative(text)], extraline=None, style="native"),
+        reprcrash=ReprFileLocation(path, 1, f"{count}; first: {first}"),
+    )
+
+
 def short_answer(exc: BaseException) -> list[str]:
     """What went wrong, in at most a few lines: the assertion's own message (where the steps put
     what Cognito or the page answered) without pytest's `+ where` expansion, else the error."""

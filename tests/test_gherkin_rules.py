@@ -109,6 +109,7 @@ def test_every_problem_of_every_file_is_reported_in_one_run(project):
     out = result.stdout.str()
     for where in ("one.feature:7:", "one.feature:11:", "one.feature:12:", "two.feature:2:", "two.feature:7:"):
         assert where in out
+    result.stdout.fnmatch_lines(["ERROR features/two.feature - 2 Gherkin problems; first: *"])
 
 
 def test_a_misspelt_keyword_is_read_as_meant_so_the_rest_is_still_checked(project):
