@@ -68,6 +68,8 @@ def _e(text: object) -> str:
 
 
 def _ms(seconds: float) -> str:
+    if seconds < 0.0005:
+        return "<1 ms"
     return f"{seconds * 1000:.0f} ms" if seconds < 10 else f"{seconds:.1f} s"
 
 
@@ -118,7 +120,7 @@ def _steps_html(record: dict) -> str:
             f'<tr class="{_e(status)}{" background" if step.get("background") else ""}">'
             f'<td class="st" title="{_e(status)}">{_ICON.get(status, "")}</td>'
             f'<td class="text"><span class="kw">{_e(step["keyword"])}</span> {_e(step["name"])}{background}{extra}</td>'
-            f'<td class="dur">{_ms(step["duration"]) if status in (PASSED, FAILED) else _e(status)}</td>'
+            f'<td class="dur">{_e(_ms(step["duration"])) if status in (PASSED, FAILED) else _e(status)}</td>'
             f'<td class="loc">{_e(step["location"])}</td></tr>')
     for hook in (h for h in record["hooks"] if h["keyword"] == "After"):
         rows.append(_hook_row(hook))
@@ -151,7 +153,7 @@ def _scenario_html(record: dict) -> str:
     description = f'<div class="desc">{_e(scenario["description"])}</div>' if scenario["description"] else ""
     return (f'<div class="scenario {_e(status)}" id="{_e(slug(record["nodeid"]))}">'
             f'<h4><span class="badge {_e(status)}">{_e(status)}</span> {_e(scenario["keyword"])}: '
-            f'{_e(scenario["name"])}{look} <span class="muted">{_ms(record["duration"])} · line '
+            f'{_e(scenario["name"])}{look} <span class="muted">{_e(_ms(record["duration"]))} · line '
             f'{_e(scenario["line"])}</span></h4>{tags}{description}'
             f'{_steps_html(record)}{_screenshot_html(record)}</div>')
 

@@ -192,7 +192,7 @@ class ReportsPlugin:
         if self.cucumber_path:
             path = cucumber_json.write(_resolve(self.cucumber_path), records, broken)
             self.written.append(f"Cucumber JSON: {path} ({len(records)} scenarios"
-                                + (f", {len(broken)} files that could not run)" if broken else ")"))
+                                + (f", {len(broken)} file(s) that could not run)" if broken else ")"))
         if self.living_doc_path:
             reporter = self.config.pluginmanager.get_plugin("terminalreporter")
             totals = outcome_counts(reporter.stats if reporter is not None else {})
