@@ -1,10 +1,15 @@
-"""boto3 sessions and clients, created one way for every target."""
+"""boto3 sessions and clients, created one way for every target (their service models
+read once per process: botocore_cache.py)."""
 
 from __future__ import annotations
 
 import boto3
 from botocore import UNSIGNED
 from botocore.config import Config as BotoConfig
+
+from . import botocore_cache
+
+botocore_cache.install()
 
 RETRIES = BotoConfig(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=5, read_timeout=30)
 

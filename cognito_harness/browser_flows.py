@@ -78,7 +78,7 @@ class Journey:
         if self.harness_is_callback:
             self.captured = CapturedCallback(self.target.managed_login_url, self.target.client_id,
                                              self.target.callback_url)
-            self.page.goto(self.captured.authorize_url())
+            self.login_page().goto(self.captured.authorize_url())
         else:
             callback = self.callback_page()
             callback.goto(self.target.callback_url)

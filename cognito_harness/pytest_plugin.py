@@ -13,7 +13,7 @@ from functools import partial
 
 import pytest
 
-from . import pytest_real_pool as real_pool, redaction
+from . import pytest_real_pool as real_pool, redaction, startup
 from .authenticator import Authenticator
 from .config import Config, load_config
 from .errors import HarnessError
@@ -28,9 +28,25 @@ def pytest_addoption(parser):
                     help="embedded (default, from scenarios.yaml) or aws: the real pool of scenarios.yaml")
     group.addoption("--config", default=os.environ.get("HARNESS_CONFIG", "scenarios.yaml"),
                     help="path to scenarios.yaml (default: ./scenarios.yaml)")
+    group.addoption("--clock-edge", type=float, metavar="SECONDS",
+                    default=_float_env("HARNESS_CLOCK_EDGE"),
+                    help="start every scenario with the target's clock SECONDS from the edge of a "
+                         "30-second TOTP window (-1: one second before the window turns, 1: one "
+                         "second after); moves the embedded clock forward, never waits. "
+                         "Default: HARNESS_CLOCK_EDGE, else off")
     group.addoption("--fidelity", choices=["on", "off"], default="on",
                     help="off = run the embedded target as plain moto, to see which scenarios "
                          "the fidelity layer is needed for (they should fail)")
+
+
+def _float_env(name: str) -> float | None:
+    value = os.environ.get(name)
+    if not value:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        raise pytest.UsageError(f"{name}={value!r}: expected a number of seconds") from None
 
 
 def pytest_configure(config):
@@ -67,14 +83,25 @@ def pytest_generate_tests(metafunc):
 @pytest.fixture
 def login_style(request, target, world):
     """The managed login's look for this scenario (embedded target: switched on the server,
-    after `world` has put the starting world back)."""
+    after `world` has put the starting world back; `world` puts the configured look back
+    afterwards, with the rest of the starting world)."""
     style = getattr(request, "param", None)
-    before = target.login_style
     if style and target.is_embedded:
         target.set_login_style(style)
-    yield style or target.login_style
-    if style and target.is_embedded and before != style:
-        target.set_login_style(before)
+    return style or target.login_style
+
+
+@pytest.fixture(autouse=True)
+def _clock_at_window_edge(request, _ready_before_first_scenario):
+    """--clock-edge S: every scenario starts S seconds from a TOTP window's edge (flake hunt)."""
+    edge = request.config.getoption("--clock-edge")
+    if edge is None or not startup.is_scenario(request):
+        return
+    clock = request.getfixturevalue("target").clock
+    if not clock.controllable:
+        pytest.exit("--clock-edge needs a clock the harness can move: the embedded target, or a "
+                    "real-pool target with targets.aws.clock_url", returncode=4)
+    clock.advance(startup.seconds_to_window_edge(clock.now(), edge), "--clock-edge")
 
 
 @pytest.fixture(scope="session")
@@ -83,14 +110,45 @@ def harness_config(pytestconfig) -> Config:
 
 
 @pytest.fixture(scope="session")
-def embedded_server(request, harness_config):
-    """The embedded pool, started once per session (per worker under xdist)."""
+def embedded_server_starting(request, harness_config) -> startup.BackgroundStart:
+    """The embedded pool, starting in the background (once per session, per worker under
+    xdist), so that the browser's driver can start meanwhile (startup.py)."""
     from .embedded.server import EmbeddedServer
 
-    server = EmbeddedServer(harness_config, fidelity=request.config.getoption("--fidelity") == "on")
-    server.start()
-    yield server
-    server.stop()
+    starting = startup.BackgroundStart(
+        EmbeddedServer(harness_config, fidelity=request.config.getoption("--fidelity") == "on"))
+    yield starting
+    starting.stop()
+
+
+@pytest.fixture(scope="session")
+def embedded_server(embedded_server_starting):
+    """The embedded pool, started."""
+    return embedded_server_starting.wait()
+
+
+_ready_key = pytest.StashKey[bool]()
+
+
+@pytest.fixture(autouse=True)
+def _ready_before_first_scenario(request):
+    """Before the first scenario of a run: the embedded server started while the browser's
+    driver starts (when the run has browser scenarios), the target's clients created and
+    warm, the long-lived objects frozen for the garbage collector — so no scenario pays for
+    the start-up."""
+    config = request.config
+    if config.stash.get(_ready_key, False) or not startup.is_scenario(request):
+        return
+    config.stash[_ready_key] = True
+    if config._harness_config.target_name == "embedded":
+        request.getfixturevalue("embedded_server_starting")
+    if startup.has_browser_scenarios(request.session):
+        try:
+            request.getfixturevalue("playwright")
+        except Exception:  # noqa: BLE001 - the browser scenarios report it, not this one
+            pass
+    request.getfixturevalue("target")
+    startup.settle()
 
 
 @pytest.fixture(scope="session")
@@ -104,6 +162,7 @@ def target(request, harness_config) -> Target:
             the_target = aws_target(harness_config, ledger)
     except HarnessError as err:
         pytest.exit(f"cognito-harness: {err}", returncode=4)
+    the_target.warm_up()
     the_target.clock.announce = partial(_to_terminal, request.config)
     request.config._harness_clock = the_target.clock
     if not the_target.is_embedded:

@@ -156,6 +156,14 @@ class Target:
         return self._client("admin_s3", lambda: self.session.client("s3", endpoint_url=self.endpoint_url,
                                                                      config=RETRIES))
 
+    def warm_up(self) -> None:
+        """Creates the clients every scenario uses and reads the S3 model (for the clients
+        signed with identity-pool credentials), so that no scenario pays for it. No call
+        is made."""
+        self.admin(), self.app(), self.identity()
+        credentials_client("s3", self.region, self.endpoint_url,
+                           {"AccessKeyId": "warm-up", "SecretKey": "warm-up", "SessionToken": "warm-up"})
+
     @property
     def provider_name(self) -> str:
         return f"cognito-idp.{self.region}.amazonaws.com/{self.user_pool_id}"

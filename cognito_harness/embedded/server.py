@@ -20,7 +20,7 @@ from moto.moto_server.werkzeug_app import (
 from werkzeug.serving import make_server
 
 from ..config import Config
-from . import guard, install, rules
+from . import guard, install, moto_speed, rules
 from .app import HarnessApp
 from .starting_world import StartingWorld
 
@@ -117,6 +117,7 @@ class EmbeddedServer:
     def start(self) -> ServerInfo:
         started = time.perf_counter()
         emb = self.config.embedded
+        moto_speed.install()
         if self.fidelity:
             install.install(rules.Choices(**vars(emb.undocumented)), enforce_iam=False)
         else:

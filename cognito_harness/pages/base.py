@@ -29,6 +29,14 @@ class PageObject:
         locator = self.page.locator(css) if css else default(self.page)
         return locator.filter(visible=True).first
 
+    def _open(self, url: str) -> None:
+        """Go to `url`; a page that answers with an HTTP error fails here, at once and by
+        name, instead of in the next step's wait for something the error page lacks."""
+        response = self.page.goto(url)
+        if response is not None and response.status >= 400:
+            path = url.split("?", 1)[0]
+            raise AssertionError(f"{path} answered HTTP {response.status}: the page is not served there")
+
     def _text_when_visible(self, locator: Locator, timeout: float | None) -> str:
         try:
             locator.wait_for(state="visible", timeout=timeout)

@@ -11,7 +11,7 @@ from .base import PageObject
 class ManagedLoginPage(PageObject):
     def goto(self, url: str) -> "ManagedLoginPage":
         """Open the managed login (an /oauth2/authorize or /login URL)."""
-        self.page.goto(url)
+        self._open(url)
         return self
 
     @property

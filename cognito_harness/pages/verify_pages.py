@@ -27,7 +27,7 @@ class _VerifyPage(PageObject):
         return self.page.get_by_role("alert")
 
     def goto(self, url: str):
-        self.page.goto(url)
+        self._open(url)
         return self
 
     def status_text(self) -> str:
