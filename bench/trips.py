@@ -34,6 +34,7 @@ _pw_calls: dict[str, Counter] = defaultdict(Counter)
 _pw_events: dict[str, Counter] = defaultdict(Counter)
 _fixtures: list[tuple[str, str, float]] = []
 _first_test: list[float] = []
+_first_call_epoch: list[float] = []  # time.time() when the first test's own steps began
 _seen: Counter = Counter()
 
 
@@ -117,15 +118,24 @@ def _base_id(nodeid: str) -> str:
     return nodeid
 
 
+_session_depth = [0]
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_fixture_setup(fixturedef, request):
+    session = fixturedef.scope == "session"
+    _session_depth[0] += session
     t0 = time.perf_counter()
     yield
     took = time.perf_counter() - t0
-    if fixturedef.scope == "session":
+    _session_depth[0] -= session
+    run = _runs.get(_current["run"])
+    if session:
         _fixtures.append((fixturedef.argname, _current["run"], took))
-    elif _current["run"] in _runs:
-        _runs[_current["run"]].setdefault("fixtures", {})[fixturedef.argname] = took
+        if run is not None and _session_depth[0] == 0:  # the outermost: it includes the nested ones
+            run["session_setup"] = run.get("session_setup", 0.0) + took
+    elif run is not None:
+        run.setdefault("fixtures", {})[fixturedef.argname] = took
 
 
 _step_started: list[float] = []
@@ -157,6 +167,8 @@ def pytest_runtest_protocol(item, nextitem):
 def _timed_phase(name):
     @pytest.hookimpl(hookwrapper=True)
     def hook(item, *args, **kwargs):
+        if name == "call" and not _first_call_epoch:
+            _first_call_epoch.append(time.time())
         _current["phase"] = name
         t0 = time.perf_counter()
         yield
@@ -177,6 +189,11 @@ def pytest_runtest_logreport(report):
 
 def pytest_unconfigure(config):
     out = os.environ.get("HARNESS_TRIPS_OUT", os.path.join(os.path.dirname(__file__), ".trips.json"))
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        out = f"{out}.{worker}"
+    if hasattr(config, "workerinput") is False and os.environ.get("PYTEST_XDIST_WORKER") is None and not _runs:
+        return  # an xdist controller: its workers write their own files
     runs = {}
     for run, info in _runs.items():
         reqs = _requests.get(run, [])
@@ -192,5 +209,6 @@ def pytest_unconfigure(config):
             "playwright_events": sum(_pw_events[run].values()),
         }
     with open(out, "w") as fh:
-        json.dump({"runs": runs, "session_fixtures": _fixtures, "first_test_seconds": _first_test[0] if _first_test else None},
-                  fh, indent=1)
+        json.dump({"runs": runs, "session_fixtures": _fixtures,
+                   "first_test_seconds": _first_test[0] if _first_test else None,
+                   "first_call_epoch": _first_call_epoch[0] if _first_call_epoch else None}, fh, indent=1)

@@ -13,7 +13,7 @@ from functools import partial
 
 import pytest
 
-from . import pytest_real_pool as real_pool, redaction, startup
+from . import pytest_real_pool as real_pool, redaction, startup, workers
 from .authenticator import Authenticator
 from .config import Config, load_config
 from .errors import HarnessError
@@ -56,7 +56,8 @@ def pytest_configure(config):
     if not os.path.isabs(path):
         path = os.path.join(str(config.rootpath), path)
     try:
-        config._harness_config = load_config(path, target=config.getoption("--target"))
+        config._harness_config = workers.with_worker_personas(
+            load_config(path, target=config.getoption("--target")), workers.worker_id())
     except HarnessError as err:
         raise pytest.UsageError(str(err)) from None
 

@@ -80,3 +80,33 @@ def test_a_page_that_answers_an_http_error_fails_at_once_by_name(page, embedded)
     with pytest.raises(AssertionError, match=r"/verify/no-such-page.html answered HTTP 404"):
         CallbackPage(page).goto(embedded.endpoint_url + "/verify/no-such-page.html")
     assert time.perf_counter() - t0 < 3.0, "no wait for a button the error page does not have"
+
+
+def test_each_xdist_worker_on_a_real_pool_creates_its_own_mfa_user(pytester, monkeypatch):
+    """A worker on a real pool gets its own address for the persona the run creates; the
+    existing users are shared; on the embedded target (a pool per worker) nothing changes.
+    Checked through pytest's own start-up, as a worker starts."""
+    from pathlib import Path
+
+    from cognito_harness.config import load_config
+    from cognito_harness.workers import with_worker_personas
+
+    root = Path(__file__).resolve().parents[1]
+    aws = load_config(root / "scenarios.yaml", target="aws")
+    mine = with_worker_personas(aws, "gw1")
+    assert mine.persona("mfa user").email == "demo-with-mfa+gw1@example.com"
+    assert mine.persona("admin").email == aws.persona("admin").email
+    assert with_worker_personas(aws, None) is aws
+    embedded = load_config(root / "scenarios.yaml")
+    assert with_worker_personas(embedded, "gw1") is embedded
+
+    pytester.makeconftest("pytest_plugins = ['cognito_harness.pytest_plugin']\n")
+    pytester.makepyfile(test_probe="""
+        def test_probe(harness_config):
+            print("MFA=" + harness_config.persona("mfa user").email)
+            print("ADMIN=" + harness_config.persona("admin").email)
+    """)
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw3")
+    result = pytester.runpytest("-s", "-p", "no:randomly", "-p", "no:playwright", "--target=aws", f"--config={root / 'scenarios.yaml'}")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*MFA=demo-with-mfa+gw3@example.com*", "*ADMIN=admin@example.com*"])
