@@ -11,7 +11,8 @@ measures, on this machine, in one go:
   (not with --quick);
 - the two baselines kept in bench/: the API narrative's calls made by a plain boto3 script
   (baseline_boto3.py) and the browser journeys as bare Playwright (baseline_playwright.py),
-  each against an embedded pool served as the specs' is;
+  each against an embedded pool served as the specs' is, right after each serial run of the
+  specs (a ratio compares figures taken under the same machine load);
 
 and writes the "Speed" section of bench/RESULTS.md (between its markers; the rest of the file
 is left as it is). `--no-write` only prints it.
@@ -117,6 +118,7 @@ def _is_control(kind: str) -> bool:
 def scenario_times(trips: dict) -> list[dict]:
     """Each scenario run: its time without the session's start-up, browser or not, AWS calls."""
     out = []
+    first_id = next(iter(trips["runs"]), None)
     for run_id, r in trips["runs"].items():
         if r.get("outcome") not in (None, "passed"):
             continue
@@ -126,7 +128,9 @@ def scenario_times(trips: dict) -> list[dict]:
                                                                         "POST /mfa", "GET /managed-login")))
         out.append({"id": r["nodeid"], "title": r["nodeid"].split("::")[-1], "browser": r["browser"],
                     "seconds": r["total"] - r.get("session_setup", 0.0), "aws_calls": aws_calls,
-                    "requests": r["requests"], "first": run_id.endswith("#1") and r.get("session_setup", 0) > 0})
+                    "requests": r["requests"], "server": r["server_seconds"],
+                    "playwright_calls": r.get("playwright_calls", 0),
+                    "first": run_id == first_id})
     return out
 
 
@@ -147,20 +151,14 @@ def s(seconds: float | None) -> str:
 
 
 def versions() -> dict:
+    from importlib.metadata import PackageNotFoundError, version
+
     out = {"python": platform.python_version()}
-    for name in ("pytest", "pytest_bdd", "boto3", "botocore", "moto", "playwright", "xdist"):
+    for name in ("pytest", "pytest-bdd", "pytest-xdist", "pytest-playwright", "boto3", "moto", "playwright"):
         try:
-            module = __import__(name)
-            out[name.replace("_", "-")] = getattr(module, "__version__", "?")
-        except ImportError:
+            out[name] = version(name)
+        except PackageNotFoundError:
             pass
-    try:
-        from importlib.metadata import version
-        out["playwright"] = version("playwright")
-        out["pytest-xdist"] = version("pytest-xdist")
-        out.pop("xdist", None)
-    except Exception:  # noqa: BLE001
-        pass
     return out
 
 
@@ -208,19 +206,34 @@ def report(data: dict) -> str:
     browser = [t for t in scen if t["browser"]]
     api_d, br_d = dist([t["seconds"] for t in api]), dist([t["seconds"] for t in browser])
     firsts = [t for t in scen if t["first"]]
-    # harness overhead on the API narrative: time per AWS call, specs vs plain boto3
-    harness_per_call = sum(t["seconds"] for t in api) / max(1, sum(t["aws_calls"] for t in api))
-    boto = data["baseline_boto3"]
-    api_ratio = harness_per_call / boto["seconds_per_call"]
-    # browser scenario vs the bare journey over the same pages
+    # harness overhead on the API narrative: time per AWS call, specs vs plain boto3, per round
+    api_ratios, per_call_mine = [], []
+    for r, boto_round in zip(serial, data["boto3_rounds"]):
+        mine = [t for t in scenario_times(r["trips"]) if not t["browser"]]
+        per_call = sum(t["seconds"] for t in mine) / max(1, sum(t["aws_calls"] for t in mine))
+        per_call_mine.append(per_call)
+        api_ratios.append(per_call / boto_round["seconds_per_call"])
+    harness_per_call = statistics.median(per_call_mine)
+    boto = {"seconds_per_call": statistics.median(b["seconds_per_call"] for b in data["boto3_rounds"]),
+            "calls_per_pass": data["boto3_rounds"][0]["calls_per_pass"],
+            "passes": sum(b["passes"] for b in data["boto3_rounds"])}
+    api_ratio = statistics.median(api_ratios)
+    # browser scenario vs the bare journey over the same pages, per round
     rows, ratios = [], []
-    for title, bare in sorted(data["baseline_playwright"]["median_seconds"].items()):
-        mine = [t["seconds"] for t in browser if t["title"] == title]
-        if mine:
-            ratio = statistics.median(mine) / bare
+    titles = sorted(data["playwright_rounds"][0]["median_seconds"])
+    for title in titles:
+        pair = []
+        for r, bare_round in zip(serial, data["playwright_rounds"]):
+            mine = [t["seconds"] for t in scenario_times(r["trips"]) if t["browser"] and t["title"] == title]
+            if mine:
+                pair.append((statistics.median(mine), bare_round["median_seconds"][title]))
+        if pair:
+            ratio = statistics.median(m / b for m, b in pair)
             ratios.append(ratio)
-            rows.append(f"| {title} | {ms(statistics.median(mine))} | {ms(bare)} | {ratio:.2f}× |")
+            rows.append(f"| {title} | {ms(statistics.median(m for m, _ in pair))} | "
+                        f"{ms(statistics.median(b for _, b in pair))} | {ratio:.2f}× |")
     browser_ratio = statistics.median(ratios) if ratios else None
+    bare_runs = sum(b["runs"] for b in data["playwright_rounds"])
     rss = max(r["rss_mb"] for r in serial + par)
     quick = data["quick"]
     lines = [
@@ -268,14 +281,16 @@ def report(data: dict) -> str:
     lines += [
         "",
         "Browser scenarios against `bench/baseline_playwright.py` (same pages, same server, bare Playwright, "
-        f"{data['baseline_playwright']['runs']} rounds; a scenario's time is its set-up + steps + tear-down):",
+        f"{bare_runs} journeys each, run right after each serial run of the specs; the ratio is the median of the "
+        "rounds' ratios; a scenario's time is its set-up + steps + tear-down):",
         "",
         "| journey | scenario (median) | bare Playwright (median) | ratio |",
         "|---|---|---|---|",
         *rows,
         "",
         f"API baseline: `bench/baseline_boto3.py`, {boto['calls_per_pass']} AWS calls per pass of the narrative, "
-        f"{boto['passes']} passes. The specs' time per AWS call is the API scenarios' time (set-up, steps, "
+        f"{boto['passes']} passes in all, run right after each serial run of the specs (the ratio is the median of "
+        "the rounds' ratios). The specs' time per AWS call is the API scenarios' time (set-up, steps, "
         "tear-down: the reset before and after, the Givens, pytest and pytest-bdd) divided by the AWS calls they "
         "made (the harness's own /_harness/ calls not counted as AWS calls).",
         "",
@@ -284,6 +299,22 @@ def report(data: dict) -> str:
         f"{statistics.median([t['requests'] for t in browser]) if browser else '–'} "
         "(all requests the embedded server answered while the scenario ran, page loads included).",
     ]
+    lines += ["", "Where a scenario's time goes (serial runs, medians per scenario):", "",
+              "| | time | HTTP requests | of it in the embedded server | Playwright calls |",
+              "|---|---|---|---|---|"]
+    for name, group in (("API scenario", api), ("browser scenario", browser)):
+        if group:
+            med = lambda key: statistics.median(t[key] for t in group)  # noqa: E731
+            lines.append(f"| {name} | {ms(med('seconds'))} | {med('requests'):.0f} | {ms(med('server'))} | "
+                         f"{med('playwright_calls'):.0f} |")
+    fixtures: dict[str, list[float]] = {}
+    for r in serial:
+        for name, _, took in r["trips"]["session_fixtures"]:
+            fixtures.setdefault(name, []).append(took)
+    shown = [(n, statistics.median(v)) for n, v in fixtures.items() if statistics.median(v) >= 0.02]
+    if shown:
+        lines += ["", "Start-up, session fixtures (median set-up; nested ones are inside their parent's): "
+                  + ", ".join(f"`{n}` {t:.2f} s" for n, t in shown) + "."]
     return "\n".join(lines)
 
 
@@ -302,7 +333,11 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="one run each, fewer baseline rounds (not the record)")
     parser.add_argument("--runs", type=int, default=None, help="runs of each pytest command (default 3, quick 1)")
     parser.add_argument("--no-write", action="store_true", help="print the section, leave RESULTS.md alone")
+    parser.add_argument("--report-only", metavar="JSON", help="only write the section again from a saved "
+                        "bench/.speed-last.json")
     args = parser.parse_args()
+    if args.report_only:
+        return finish(json.loads(Path(args.report_only).read_text()), args.no_write)
     runs = args.runs or (1 if args.quick else 3)
     data = {"quick": args.quick, "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": machine(),
             "load": " ".join(f"{x:.2f}" for x in os.getloadavg()), "versions": versions(),
@@ -312,11 +347,20 @@ def main() -> int:
     def say(text):
         print(f"[speed] {text}", flush=True)
 
-    data["serial"], data["parallel"] = [], []
+    data["serial"], data["parallel"], data["boto3_rounds"], data["playwright_rounds"] = [], [], [], []
     for i in range(runs):
+        # each round: the specs, then the baselines right after (the same machine state)
         r = pytest_run(["features"], trips_out=os.path.join(tmp, f"serial{i}.json"))
         say(f"pytest features (serial) {r['wall']:.1f} s: {r['summary']}")
         data["serial"].append(r)
+        out = subprocess.run([PY, str(BENCH / "baseline_boto3.py"), "--json", "--passes", "5" if args.quick else "10"],
+                             cwd=ROOT, capture_output=True, text=True, check=True).stdout
+        data["boto3_rounds"].append(json.loads(out.strip().splitlines()[-1]))
+        say(f"baseline boto3: {data['boto3_rounds'][-1]['seconds_per_call'] * 1000:.2f} ms per call")
+        out = subprocess.run([PY, str(BENCH / "baseline_playwright.py"), "--json", "--runs", "2" if args.quick else "4"],
+                             cwd=ROOT, capture_output=True, text=True, check=True).stdout
+        data["playwright_rounds"].append(json.loads(out.strip().splitlines()[-1]))
+        say("baseline Playwright: done")
         r = pytest_run(["features", "-n", "2"])
         say(f"pytest features -n 2 {r['wall']:.1f} s: {r['summary']}")
         data["parallel"].append(r)
@@ -327,17 +371,17 @@ def main() -> int:
         say(f"pytest (whole suite) {data['suite_serial']['wall']:.1f} s: {data['suite_serial']['summary']}")
         data["suite_parallel"] = pytest_run(["-n", "2"])
         say(f"pytest -n 2 (whole suite) {data['suite_parallel']['wall']:.1f} s: {data['suite_parallel']['summary']}")
-    out = subprocess.run([PY, str(BENCH / "baseline_boto3.py"), "--json", "--passes", "5" if args.quick else "20"],
-                         cwd=ROOT, capture_output=True, text=True, check=True).stdout
-    data["baseline_boto3"] = json.loads(out.strip().splitlines()[-1])
-    say(f"baseline boto3: {data['baseline_boto3']['seconds_per_call'] * 1000:.2f} ms per call")
-    out = subprocess.run([PY, str(BENCH / "baseline_playwright.py"), "--json", "--runs", "3" if args.quick else "10"],
-                         cwd=ROOT, capture_output=True, text=True, check=True).stdout
-    data["baseline_playwright"] = json.loads(out.strip().splitlines()[-1])
-    say("baseline Playwright: done")
+    for r in data["serial"] + data["parallel"] + [data.get(k) for k in ("fidelity_off", "suite_serial", "suite_parallel")]:
+        if r:
+            r.pop("output", None)
+    (BENCH / ".speed-last.json").write_text(json.dumps(data))
+    return finish(data, args.no_write)
+
+
+def finish(data: dict, no_write: bool) -> int:
     section = report(data)
     print(section)
-    if not args.no_write:
+    if not no_write:
         write(section)
         say(f"written to {RESULTS.relative_to(ROOT)}")
     failed = [r for r in data["serial"] + data["parallel"] if r["rc"] != 0]

@@ -13,7 +13,7 @@ from functools import partial
 
 import pytest
 
-from . import pytest_real_pool as real_pool, redaction, startup, workers
+from . import bdd_speed, pytest_real_pool as real_pool, redaction, startup, workers
 from .authenticator import Authenticator
 from .config import Config, load_config
 from .errors import HarnessError
@@ -103,6 +103,10 @@ def _clock_at_window_edge(request, _ready_before_first_scenario):
         pytest.exit("--clock-edge needs a clock the harness can move: the embedded target, or a "
                     "real-pool target with targets.aws.clock_url", returncode=4)
     clock.advance(startup.seconds_to_window_edge(clock.now(), edge), "--clock-edge")
+
+
+def pytest_collection_finish(session):
+    bdd_speed.collection_finished(session)
 
 
 @pytest.fixture(scope="session")
