@@ -45,9 +45,9 @@ def main() -> int:
     parser.add_argument("runs", type=int, nargs="?", default=30)
     parser.add_argument("--whole", action="store_true", help="the whole suite, not only the specs")
     parser.add_argument("--no-write", action="store_true")
-    parser.add_argument("extra", nargs=argparse.REMAINDER, help="after --: extra pytest arguments")
-    args = parser.parse_args()
-    extra = [a for a in args.extra if a != "--"]
+    argv = sys.argv[1:]
+    extra = argv[argv.index("--") + 1:] if "--" in argv else []  # after --: extra pytest arguments
+    args = parser.parse_args(argv[:argv.index("--")] if "--" in argv else argv)
     base = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *([] if args.whole else ["features"]), *extra]
     green, failed, counts, walls = 0, [], {name: 0 for name, _ in MODES}, []
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
