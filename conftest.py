@@ -19,4 +19,5 @@ pytest_plugins = [
     "steps.identity_steps",
     "steps.managed_login_steps",
     "steps.operations_steps",
+    "steps.device_steps",
 ]

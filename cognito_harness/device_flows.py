@@ -165,3 +165,25 @@ def refresh_token_rotation(target: Target) -> dict:
     client = target.admin().describe_user_pool_client(UserPoolId=target.user_pool_id,
                                                      ClientId=target.client_id)["UserPoolClient"]
     return client.get("RefreshTokenRotation") or {"Feature": "DISABLED"}
+
+
+def _client_settings(target: Target) -> dict:
+    """The app client's settings as UpdateUserPoolClient takes them (it resets what is left out)."""
+    admin = target.admin()
+    client = admin.describe_user_pool_client(UserPoolId=target.user_pool_id,
+                                             ClientId=target.client_id)["UserPoolClient"]
+    accepted = admin.meta.service_model.operation_model("UpdateUserPoolClient").input_shape.members
+    return {k: v for k, v in client.items() if k in accepted}
+
+
+def set_refresh_token_rotation(target: Target, grace_seconds: int) -> dict:
+    """Turns on the client's refresh token rotation; returns the settings to put back."""
+    target.require_mutation("turn on refresh token rotation for the app client")
+    before = _client_settings(target)
+    target.admin().update_user_pool_client(**{**before, "RefreshTokenRotation": {
+        "Feature": "ENABLED", "RetryGracePeriodSeconds": grace_seconds}})
+    return before
+
+
+def restore_client(target: Target, settings: dict) -> None:
+    target.admin().update_user_pool_client(**settings)

@@ -87,9 +87,23 @@ fi
 step "Python packages (pip install -e .)"
 "$VPY" -m pip install --quiet --disable-pip-version-check --upgrade pip >"$LOG" 2>&1 \
     || { show_log_tail; fail "pip could not upgrade itself" "Check the network access to PyPI."; }
-"$VPY" -m pip install --quiet --disable-pip-version-check -e "$ROOT" >"$LOG" 2>&1 \
-    || { show_log_tail 25; fail "pip install -e . failed (output above)"; }
-info "installed cognito-mfa-harness and its dependencies ($("$VPY" -m pip --version | cut -d' ' -f1-2))"
+"$VPY" -m pip install --quiet --disable-pip-version-check -e "$ROOT[test]" >"$LOG" 2>&1 \
+    || { show_log_tail 25; fail "pip install -e .[test] failed (output above)"; }
+info "installed cognito-mfa-harness, its dependencies and its test clients ($("$VPY" -m pip --version | cut -d' ' -f1-2))"
+
+# --- 1b. The unmodified JavaScript client the tests drive (tests/clients) --------------------
+step "JavaScript test client (amazon-cognito-identity-js in tests/clients)"
+if command -v npm >/dev/null 2>&1 && command -v node >/dev/null 2>&1; then
+    if npm ci --prefix "$ROOT/tests/clients" --no-audit --no-fund --loglevel=error >"$LOG" 2>&1; then
+        info "installed ($(node --version), npm ci from tests/clients/package-lock.json)"
+    else
+        show_log_tail
+        fail "npm ci in tests/clients failed (output above)" "Check the network access to the npm registry."
+    fi
+else
+    info "node/npm not found: tests/test_unmodified_clients.py will skip the amazon-cognito-identity-js run"
+    info "(on Debian/Ubuntu: apt-get install nodejs npm, then run scripts/setup.sh again)"
+fi
 
 # --- 1b. Cucumber reporter (npm) ---------------------------------------------------------------
 # A standard Cucumber HTML reporter in a project-local folder: tests/test_reports_cucumber_reporter.py
