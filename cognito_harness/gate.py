@@ -38,6 +38,8 @@ SIGN_INS = {
     ("cognito-idp", "AdminInitiateAuth"), ("cognito-idp", "AdminRespondToAuthChallenge"),
     # revokes only the refresh token this run was given
     ("cognito-idp", "RevokeToken"),
+    # renews a session of this run (the rotated-out token is the run's own)
+    ("cognito-idp", "GetTokensFromRefreshToken"),
 }
 
 
