@@ -131,10 +131,15 @@ class Journey:
             return self.captured.error
         return self.callback_page().alert_text(timeout=None)
 
-    def in_app_sign_in(self, email: str, password: str, code: str | None) -> InAppSignInPage:
+    def in_app_sign_in(self, email: str, password: str, code: str | None,
+                       remember_device: bool = False) -> InAppSignInPage:
         """The in-app page sits beside the callback page (on the embedded server, or on the
-        local site the harness serves for a real pool)."""
+        local site the harness serves for a real pool). With `remember_device` the page's clock
+        is set to the target's first: the device proof is stamped with the page's time, which
+        the pool compares with its own (the embedded pool's clock may have been moved)."""
         page = InAppSignInPage(self.page, self.selectors)
+        if remember_device:
+            self.page.clock.set_system_time(self.target.clock.now())
         page.goto(self.in_app_url or self.target.callback_url.rsplit("/", 1)[0] + "/auth-and-token-verify.html")
-        page.sign_in(email, password, code)
+        page.sign_in(email, password, code, remember_device)
         return page

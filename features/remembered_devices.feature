@@ -65,6 +65,15 @@ Feature: Remembered devices: ticking "remember this device" stops the code promp
       When "mfa user" signs in from the app on the device "laptop"
       Then the sign-in is challenged with SOFTWARE_TOKEN_MFA
 
+  Rule: The in-app page offers "Remember this device"
+
+    Scenario: After ticking "Remember this device" on the in-app page, signing in there again asks no code
+      When "mfa user" signs in on the in-app page with "Remember this device" ticked and answers the prompt with the authenticator's code
+      Then the in-app page says this device is remembered
+      When "mfa user" signs out and signs in again on the in-app page
+      Then the in-app page shows "mfa user" signed in
+      And the in-app page asked for the 6-digit code once
+
   Rule: The session renews with a refresh token that rotates and stays on its device
 
     @waits_on_real_pool

@@ -85,9 +85,10 @@ class InAppSignInPage(_VerifyPage):
         super().__init__(page, selectors)
         self.prompts: list[str] = []  # the prompt texts the page showed
 
-    def sign_in(self, email: str, password: str, mfa_code: str | None = None) -> None:
+    def sign_in(self, email: str, password: str, mfa_code: str | None = None, remember_device: bool = False) -> None:
         """Fill the form and choose Sign in. If the page asks for a code (window.prompt) it
-        gets `mfa_code`; with None the prompt is dismissed (the page reports the cancel)."""
+        gets `mfa_code`; with None the prompt is dismissed (the page reports the cancel).
+        `remember_device` ticks "Remember this device"."""
 
         def answer(dialog: Dialog) -> None:
             self.prompts.append(dialog.message)
@@ -99,7 +100,17 @@ class InAppSignInPage(_VerifyPage):
         self.page.once("dialog", answer)
         self.page.get_by_label("Email").fill(email)
         self.page.get_by_label("Password", exact=True).fill(password)
+        if remember_device:
+            self.page.get_by_label("Remember this device").check()
         self.page.get_by_role("button", name="Sign in", exact=True).click()
+
+    def device_remembered(self, timeout: float | None = None) -> bool:
+        """Whether the page says this browser is a remembered device (after a sign-in)."""
+        try:
+            self.page.get_by_text("This device is remembered").wait_for(state="visible", timeout=timeout)
+        except Exception:  # noqa: BLE001 - Playwright's timeout: not remembered
+            return False
+        return True
 
     def wait_until_signed_in(self, timeout: float | None = None) -> str:
         return self.wait_for_status("Signed in as", timeout)
