@@ -130,7 +130,7 @@ def world(request, harness_config):
 # USER_SRP_AUTH -> PASSWORD_VERIFIER
 # =========================================================================================
 
-@pytest.mark.plain_moto_fails("USER_ID_FOR_SRP is the sub, not the username, and a Session comes with it")
+@pytest.mark.plain_moto_fails("a Session comes with PASSWORD_VERIFIER")
 def test_srp_challenge_is_password_verifier_without_session(world):
     email = world.new_user()
     client = srp.SrpClient()
@@ -181,7 +181,7 @@ def test_srp_timestamp_must_be_cognitos_format_and_near_the_clock(world, form):
     refused(out, "NotAuthorizedException", "Incorrect username or password.")
 
 
-@pytest.mark.plain_moto_fails("a PASSWORD_VERIFIER answer can be replayed for new tokens")
+@pytest.mark.plain_moto_fails("a replayed answer is refused, but with ResourceNotFoundException")
 def test_srp_answer_is_single_use(world):
     email = world.new_user()
     client = srp.SrpClient()
@@ -199,7 +199,7 @@ def test_srp_answer_is_single_use(world):
     refused(call(world.app().respond_to_auth_challenge, **answer), "NotAuthorizedException")
 
 
-@pytest.mark.plain_moto_fails("an unknown user gets ResourceNotFoundException/UserNotFoundException at once")
+@pytest.mark.plain_moto_fails("UserNotFoundException at once: PreventUserExistenceErrors is ignored")
 def test_srp_unknown_user_behind_prevent_user_existence_errors_fails_at_the_answer(world):
     out = world.srp(f"nobody-{uuid.uuid4().hex[:6]}@example.com")
     refused(out, "NotAuthorizedException", "Incorrect username or password.")
@@ -311,7 +311,7 @@ def test_operator_lists_and_forgets_a_users_devices(world):
 # Refresh
 # =========================================================================================
 
-@pytest.mark.plain_moto_fails("the refresh token works without its device, and after ForgetDevice")
+@pytest.mark.plain_moto_fails("no device tracking: no NewDeviceMetadata, the refresh token belongs to no device")
 def test_refresh_token_belongs_to_its_device(world):
     email = world.new_user()
     tokens = world.srp_tokens(email)
