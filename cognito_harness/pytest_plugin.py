@@ -290,12 +290,24 @@ def pytest_runtest_logreport(report):
         _durations.append((report.duration, report.nodeid))
 
 
+def _random_order_seed(config) -> int | None:
+    """pytest-randomly's seed when it shuffled this run (the header says it too, but -q hides it)."""
+    if not config.pluginmanager.hasplugin("randomly") or not config.getoption("randomly_reorganize", False):
+        return None
+    seed = config.getoption("randomly_seed", None)
+    return seed if isinstance(seed, int) else None
+
+
 def pytest_terminal_summary(terminalreporter):
     clock = getattr(terminalreporter.config, "_harness_clock", None)
     if clock is not None and clock.waited:
         total = sum(seconds for seconds, _ in clock.waited)
         terminalreporter.write_line(f"cognito-harness: waited {total:.0f} s in {len(clock.waited)} waits that "
                                     "the real pool forced (TOTP windows, session expiry)")
+    seed = _random_order_seed(terminalreporter.config)
+    if seed is not None:
+        terminalreporter.write_line(f"cognito-harness: scenarios ran in random order: replay it with --randomly-seed={seed}, "
+                                    "or run in file order with -p no:randomly")
     if _durations and not hasattr(terminalreporter.config, "workerinput"):
         slow = sorted(_durations, reverse=True)[:5]
         terminalreporter.write_line("cognito-harness: slowest scenarios: " + "; ".join(

@@ -143,6 +143,7 @@ def test_a_scenario_that_enrols_demo_leaves_every_other_scenario_green_in_any_or
     orders = re.findall(r"round \d: seed (\d+), first after the leaks: (.+)", rounds)
     assert [int(seed) for seed, _ in orders] == [SEED + n for n in range(ROUNDS)], rounds[-3000:]
     assert len({first for _, first in orders}) > 1, "the rounds must run in different orders"
+    assert f"replay it with --randomly-seed={SEED}" in rounds, "the summary must say how to replay the order"
     totals = re.findall(r"^=*\s*(\d+ passed.*?) in [\d.]+s", rounds, re.M)
     assert totals and "failed" not in totals[-1] and "error" not in totals[-1], rounds[-6000:]
     passed = int(re.search(r"(\d+) passed", totals[-1]).group(1))
