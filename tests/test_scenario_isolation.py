@@ -163,3 +163,13 @@ def test_a_given_establishes_its_prerequisites(rounds, scenario):
     outcomes = set(re.findall(rf"^(PASSED|FAILED|ERROR) features/givens\.feature::{re.escape(scenario)}$",
                               rounds, re.M))
     assert outcomes == {"PASSED"}, f"{scenario}: {outcomes or 'not run'}\n{rounds[-4000:]}"
+
+
+def test_the_suite_runs_in_random_order_by_default(pytestconfig):
+    """pytest-randomly is a dependency and nothing in the configuration turns it off; a run
+    with -p no:randomly (file order) is the only exception, and it is not this one's default."""
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert re.search(r'"pytest-randomly>=[\d.]+,<\d+"', pyproject), "pytest-randomly must be a pinned dependency"
+    assert "no:randomly" not in pyproject, "the configuration must not turn the random order off"
+    if "no:randomly" not in " ".join(pytestconfig.invocation_params.args):
+        assert pytestconfig.pluginmanager.hasplugin("randomly") and pytestconfig.getoption("randomly_reorganize")
