@@ -199,6 +199,9 @@ def load_config(path: str | os.PathLike = "scenarios.yaml", target: str | None =
         raise ConfigError(exc.key_path, exc.expected, exc.found, source) from None
 
 
+MAX_YAML_NESTING = 64
+
+
 class _Loader(yaml.SafeLoader):
     """SafeLoader that refuses a key given twice in one mapping (PyYAML keeps the last, silently)."""
 
@@ -212,6 +215,19 @@ class _Loader(yaml.SafeLoader):
                                       "each key once per mapping", _Shown(f"{key_node.value!r} twice"))
                 seen.add(key_node.value)
         return super().construct_mapping(node, deep)
+
+    def compose_node(self, parent, index):
+        """Refuses nesting deeper than MAX_YAML_NESTING (PyYAML composes recursively: a
+        5,000-deep file would end in a RecursionError)."""
+        self._depth = getattr(self, "_depth", 0) + 1
+        try:
+            if self._depth > MAX_YAML_NESTING:
+                mark = self.peek_event().start_mark
+                raise ConfigError(f"line {mark.line + 1}, column {mark.column + 1}",
+                                  f"at most {MAX_YAML_NESTING} levels of nesting", _Shown("nested deeper"))
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 def _read_yaml(source: str) -> Any:

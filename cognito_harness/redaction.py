@@ -65,20 +65,33 @@ def scrub_file(path: Path) -> bool:
     return False
 
 
+# The authenticator set-up page's QR code is an SVG data: URI (it encodes the otpauth:// URI,
+# secret included); a trace's DOM snapshots keep it. Every SVG data URI in a trace is replaced.
+SVG_DATA_URI = re.compile(r"data:image/svg\+xml[^\"'\s)<>\\]*")
+# A trace that showed the set-up page keeps no screencast frames or other images: the QR code
+# and the secret are on them.
+SETUP_PAGE_MARKS = ("secret-key", "data:image/svg+xml")
+IMAGE_SUFFIXES = (".jpeg", ".jpg", ".png", ".webp")
+
+
 def _scrub_zip(path: Path) -> bool:
     changed = False
     entries = []
     with zipfile.ZipFile(path) as zin:
-        for info in zin.infolist():
-            data = zin.read(info)
-            try:
-                text = data.decode("utf-8")
-            except UnicodeDecodeError:
-                entries.append((info, data))
-                continue
-            clean = scrub(text)
-            changed |= clean != text
-            entries.append((info, clean.encode("utf-8")))
+        raw = [(info, zin.read(info)) for info in zin.infolist()]
+    showed_setup = any(mark.encode() in data for _, data in raw for mark in SETUP_PAGE_MARKS)
+    for info, data in raw:
+        if showed_setup and info.filename.lower().endswith(IMAGE_SUFFIXES):
+            changed = True  # dropped
+            continue
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            entries.append((info, data))
+            continue
+        clean = SVG_DATA_URI.sub("data:image/svg+xml,<redacted>", scrub(text))
+        changed |= clean != text
+        entries.append((info, clean.encode("utf-8")))
     if changed:
         tmp = path.with_suffix(path.suffix + ".tmp")
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:

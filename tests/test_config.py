@@ -144,3 +144,13 @@ def test_aws_password_comes_from_the_environment(monkeypatch):
     monkeypatch.setenv("HARNESS_MFA_PASSWORD", "Real-Secret-1")
     assert persona.password_for("aws") == "Real-Secret-1"
     assert persona.password_for("embedded") == "Aaaa1111"
+
+
+@pytest.mark.parametrize("text", ["a: " + "[" * 5000 + "]" * 5000,
+                                  "a:\n" + "".join("  " * i + "k:\n" for i in range(1, 3000))],
+                         ids=["flow", "block"])
+def test_deeply_nested_yaml_is_a_clear_error_not_a_recursion_error(tmp_path, text):
+    path = tmp_path / "scenarios.yaml"
+    path.write_text(text, encoding="utf-8")
+    message = _error(path)
+    assert "levels of nesting" in message and "line " in message and len(message) < 300

@@ -557,12 +557,14 @@ def test_too_many_wrong_codes_end_the_sign_in(info, mfa_user):
     browser = Browser(info.endpoint_url)
     sign_in(browser, query(info), email, PASSWORD)
     _, page = browser.get("/mfa")
-    for _ in range(3):
-        resp, page = browser.post("/mfa", {"_csrf": csrf_of(page), "totp_code": "000000"})
+    for attempt in range(3):
+        resp, page = browser.post("/mfa", {"_csrf": csrf, "totp_code": "000000"}) if attempt else \
+            browser.post("/mfa", {"_csrf": (csrf := csrf_of(page)), "totp_code": "000000"})
         assert "Invalid code received for user" in page
-    resp, page = browser.post("/mfa", {"_csrf": csrf_of(page), "totp_code": fresh_code(secret)})
-    assert resp.status == 200 and resp.getheader("Location") is None
-    assert "Invalid session for the user" in page and "Sign in again" in page
+    # the third wrong code was the last: the page says so and shows no code form
+    assert 'name="totp_code"' not in page and "Sign in again" in page and "last attempt" in page
+    resp, page = browser.post("/mfa", {"_csrf": csrf, "totp_code": fresh_code(secret)})
+    assert resp.status == 400 and resp.getheader("Location") is None, "no code is taken after the last attempt"
 
 
 def test_an_expired_challenge_session_offers_to_sign_in_again(info, mfa_user):
@@ -634,3 +636,29 @@ def test_managed_style_signs_in_in_two_steps(info):
     done = app.post("/login?" + q, data={"_csrf": csrf_of(text), "username": "demo@example.com",
                                          "password": USERS["demo@example.com"]})
     assert done.status_code == 302 and "state=two-step" in done.headers["Location"]
+
+
+@pytest.mark.parametrize("field,value", [("totp_code", "١٢٣٤٥٦"), ("totp_code", "１２３４５６"),
+                                         ("_csrf", "ç" * 43), ("password", "Pässwörd1")])
+def test_non_ascii_form_values_are_refused_not_a_500(info, mfa_user, field, value):
+    email, _ = mfa_user
+    browser = Browser(info.endpoint_url)
+    if field == "password":
+        resp, page = sign_in(browser, query(info), email, value)
+        assert resp.status == 200 and "Incorrect username or password." in page
+        return
+    sign_in(browser, query(info), email, PASSWORD)
+    _, page = browser.get("/mfa")
+    form = {"_csrf": csrf_of(page), "totp_code": "000000", field: value}
+    resp, page = browser.post("/mfa", form)
+    assert resp.status == (403 if field == "_csrf" else 200), page[:300]
+    if field == "totp_code":
+        assert "Invalid code received for user" in page
+
+
+def test_client_secret_that_is_not_ascii_is_invalid_client(info, idp):
+    client_id = make_client(idp, info.user_pool_id, info.callback_url, secret=True)
+    resp, text = Browser(info.endpoint_url).post("/oauth2/token", {
+        "grant_type": "authorization_code", "client_id": client_id, "client_secret": "sécret",
+        "code": "x", "redirect_uri": info.callback_url})
+    assert (resp.status, json.loads(text)["error"]) == (401, "invalid_client")

@@ -27,7 +27,7 @@ from moto.cognitoidp.models import cognitoidp_backends
 from moto.core import DEFAULT_ACCOUNT_ID
 
 from ..clock import CLOCK
-from . import guard, identity
+from . import api_requests, guard, identity, install
 from .guard import SECURITY_HEADERS
 
 _WELL_KNOWN = re.compile(r"^/([\w-]+_[0-9A-Za-z]+)/\.well-known/(jwks\.json|openid-configuration)$")
@@ -54,6 +54,10 @@ def _read_body(environ) -> bytes:
 def _json_body(environ):
     """The body as JSON (ValueError if it is not JSON, or not UTF-8)."""
     return json.loads(_read_body(environ) or b"{}")
+
+
+def _api_error(start_response, err) -> list[bytes]:
+    return json_response(start_response, err.status, err.body(), [("X-Amzn-ErrorType", err.kind)])
 
 
 class HarnessApp:
@@ -100,8 +104,8 @@ class HarnessApp:
         if match and method == "GET":
             return self._well_known(match.group(1), match.group(2), environ, start_response)
         target = environ.get("HTTP_X_AMZ_TARGET", "")
-        if target.startswith("AWSCognitoIdentityService.") and target.split(".", 1)[1] in identity.HANDLED:
-            return self._identity(target.split(".", 1)[1], environ, start_response)
+        if api_requests.is_cognito_target(target):
+            return self._cognito_api(target, environ, start_response)
         match = _VERIFY.match(path)
         if (match or path == "/verify/config.json") and method == "GET":
             return self._verify_page(match.group(1) if match else "config.json", start_response)
@@ -167,6 +171,57 @@ class HarnessApp:
             "id_token_signing_alg_values_supported": ["RS256"],
             "code_challenge_methods_supported": ["S256", "plain"],
         })
+
+    # --- the Cognito JSON APIs ------------------------------------------------------------
+
+    def _cognito_api(self, target, environ, start_response):
+        """Checked against the service model (api_requests.py), then the identity handler or
+        moto; moto's XML auth errors answered as Cognito's JSON ones."""
+        try:
+            guard.check_signature_header(environ)
+            api_requests.check(target, _read_body(environ))
+            if not environ.get("HTTP_AUTHORIZATION") and install.needs_signature(target):
+                raise api_requests.ApiError("MissingAuthenticationTokenException", "Missing Authentication Token")
+        except api_requests.ApiError as err:
+            return _api_error(start_response, err)
+        operation = target.partition(".")[2]
+        if target.startswith("AWSCognitoIdentityService.") and operation in identity.HANDLED:
+            return self._identity(operation, environ, start_response)
+        captured: dict = {}
+
+        def capture(status, headers, exc_info=None):
+            captured.update(status=status, headers=headers)
+            return lambda data: None
+
+        try:
+            chunks = self.moto_app(environ, capture)
+            try:
+                body = b"".join(chunks)
+            finally:
+                getattr(chunks, "close", lambda: None)()
+        except NotImplementedError:
+            return _api_error(start_response, api_requests.ApiError(
+                "UnsupportedOperationException",
+                f"{operation} is not emulated by the embedded target of cognito-mfa-harness; "
+                "run this against a real pool"))
+        except Exception as err:
+            # A request the service model accepts but moto's code trips over (e.g. a schema
+            # attribute without a name): a refusal naming the emulator, not a 500. An error in
+            # the harness's own code is not caught here (the 500 of __call__).
+            frame = traceback.extract_tb(err.__traceback__)[-1]
+            if "/moto/" not in frame.filename.replace("\\", "/"):
+                raise
+            print(f"cognito-harness: moto could not process {operation}: {type(err).__name__} at "
+                  f"{frame.filename}:{frame.lineno}", file=sys.stderr)
+            return _api_error(start_response, api_requests.ApiError(
+                "InvalidParameterException",
+                f"The embedded target cannot process this {operation} request (moto fails on it with "
+                f"{type(err).__name__}); check the parameters, or run it against a real pool."))
+        converted = api_requests.auth_error_as_json(captured["status"], body)
+        if converted is not None:
+            return _api_error(start_response, converted)
+        start_response(captured["status"], captured["headers"])
+        return [body]
 
     # --- identity pools ------------------------------------------------------------------
 

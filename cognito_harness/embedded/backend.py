@@ -8,6 +8,8 @@ emulator) ends in these methods, so the rules hold on every path. Time is read f
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import secrets
 import uuid
 from typing import Any
@@ -20,13 +22,20 @@ from moto.cognitoidp.exceptions import (
     ResourceNotFoundError,
     UserNotFoundError,
 )
-from moto.cognitoidp.utils import check_secret_hash
 
 from .. import srp
 from ..clock import CLOCK
 from . import rules
 from .devices import DeviceTrackingMixin
+from .expiry import GRACE_SECONDS, ExpiryQueue
 from .rules import AuthSession, SoftwareToken, SrpExchange
+
+
+def _secret_hash_ok(client_secret: str, client_id: str, username: str, sent) -> bool:
+    """SECRET_HASH = Base64(HMAC-SHA256(client secret, username + client id)), UTF-8 (moto's
+    check encodes Latin-1 and fails on other usernames)."""
+    digest = hmac.new(str(client_secret).encode(), (str(username) + client_id).encode(), hashlib.sha256).digest()
+    return isinstance(sent, str) and secrets.compare_digest(base64.b64encode(digest), sent.encode())
 
 
 def software_token(user) -> SoftwareToken:
@@ -68,6 +77,28 @@ class FaithfulUserPool(moto_models.CognitoIdpUserPool):
         )
         self.refresh_meta: dict[str, dict[str, Any]] = {}
         self.access_token_exp: dict[str, int] = {}  # kept after sign-out: "revoked", not "invalid"
+        self.expiring = ExpiryQueue()  # what to forget when (expiry.py)
+
+    def forget_expired(self) -> None:
+        """Drops expired tokens from moto's stores and ours (called on every token issue)."""
+        for kind, token in self.expiring.due(CLOCK.now()):
+            if kind == "access":
+                self.access_tokens.pop(token, None)
+                self.access_token_exp.pop(token, None)
+            elif kind == "id":
+                self.id_tokens.pop(token, None)
+            else:
+                self.refresh_tokens.pop(token, None)
+                self.refresh_meta.pop(token, None)
+
+    def expired_access_token(self, token: str) -> bool:
+        """A forgotten access token this pool signed and that has expired (so the answer is
+        still "Access Token has expired", not "Invalid Access Token")."""
+        try:
+            claims = jwt.decode(token, self.json_web_key).claims
+        except Exception:  # noqa: BLE001 - not a JWT of this pool's key: not ours
+            return False
+        return claims.get("token_use") == "access" and CLOCK.now() >= float(claims.get("exp", "inf"))
 
     @property
     def issuer(self) -> str:
@@ -116,6 +147,7 @@ class FaithfulUserPool(moto_models.CognitoIdpUserPool):
             claims["cognito:groups"] = sorted(g.group_name for g in user.groups)
         token = self._sign(claims)
         self.id_tokens[token] = (client_id, user.username)
+        self.expiring.add(claims["exp"], "id", token)
         return token, lifetime
 
     def create_access_token(self, client_id: str, username: str, origin_jti: str,
@@ -131,8 +163,10 @@ class FaithfulUserPool(moto_models.CognitoIdpUserPool):
         if user.groups:
             claims["cognito:groups"] = sorted(g.group_name for g in user.groups)
         token = self._sign(claims)
+        self.forget_expired()
         self.access_tokens[token] = (client_id, user.username)
         self.access_token_exp[token] = claims["exp"]
+        self.expiring.add(claims["exp"], "access", token)
         return token, lifetime
 
     def create_refresh_token(self, client_id: str, username: str,
@@ -150,6 +184,7 @@ class FaithfulUserPool(moto_models.CognitoIdpUserPool):
             "scope": scope,
             "device_key": device_key,
         }
+        self.expiring.add(self.refresh_meta[token]["expires_at"] + GRACE_SECONDS, "refresh", token)
         return token, origin_jti
 
     def rotate_refresh_token(self, old: str, grace_seconds: int) -> str:
@@ -188,6 +223,15 @@ class FaithfulCognitoIdpBackend(moto_models.CognitoIdpBackend, DeviceTrackingMix
         super().__init__(region_name, account_id)
         self.auth_sessions: dict[str, AuthSession] = {}
         self.srp_exchanges: dict[str, SrpExchange] = {}  # by SECRET_BLOCK
+        self.expiring_sessions = ExpiryQueue()
+
+    def _remember_session(self, token: str, state: AuthSession, pool) -> None:
+        for _, old in self.expiring_sessions.due(CLOCK.now()):
+            self._end_session(old)
+        self.auth_sessions[token] = state
+        # moto routes session-carrying calls by looking in `sessions`
+        self.sessions[token] = (state.username, pool)
+        self.expiring_sessions.add(state.expires_at + GRACE_SECONDS, "session", token)
 
     # --- pools and clients ---------------------------------------------------------------
 
@@ -221,13 +265,17 @@ class FaithfulCognitoIdpBackend(moto_models.CognitoIdpBackend, DeviceTrackingMix
 
     def _new_session(self, pool, client, user, challenge: str, extra: dict | None = None) -> str:
         token = secrets.token_urlsafe(192)
-        self.auth_sessions[token] = AuthSession(
+        self._remember_session(token, AuthSession(
             pool_id=pool.id, client_id=client.id, username=user.username, challenge=challenge,
             expires_at=rules.auth_session_expiry(client, CLOCK.now()), extra=dict(extra or {}),
-        )
-        # moto routes session-carrying calls by looking in `sessions`
-        self.sessions[token] = (user.username, pool)
+        ), pool)
         return token
+
+    def challenge_session_live(self, token: str | None) -> bool:
+        """Whether a challenge session can still be answered (the managed login asks after a
+        wrong code: the last allowed one ends the session)."""
+        state = self.auth_sessions.get(token or "")
+        return state is not None and CLOCK.now() < state.expires_at
 
     def _end_session(self, token: str) -> None:
         self.auth_sessions.pop(token, None)
@@ -260,9 +308,7 @@ class FaithfulCognitoIdpBackend(moto_models.CognitoIdpBackend, DeviceTrackingMix
         return {"ChallengeParameters": {}, "AuthenticationResult": result}
 
     def _check_secret_hash(self, client, username: str, params: dict[str, str]) -> None:
-        if client.generate_secret and not check_secret_hash(
-            client.secret, client.id, username, params.get("SECRET_HASH")
-        ):
+        if client.generate_secret and not _secret_hash_ok(client.secret, client.id, username, params.get("SECRET_HASH")):
             raise NotAuthorizedError(f"Client {client.id} is configured with secret but SECRET_HASH was not received")
 
     def user_for_access_token(self, access_token: str):
@@ -278,6 +324,8 @@ class FaithfulCognitoIdpBackend(moto_models.CognitoIdpBackend, DeviceTrackingMix
                 return pool, user
             if access_token in pool.access_token_exp:
                 raise NotAuthorizedError(rules.MSG_ACCESS_TOKEN_REVOKED)
+        if any(pool.expired_access_token(access_token) for pool in self.user_pools.values()):
+            raise NotAuthorizedError(rules.MSG_ACCESS_TOKEN_EXPIRED)
         raise NotAuthorizedError(rules.MSG_ACCESS_TOKEN_INVALID)
 
     def get_user(self, access_token: str):
@@ -380,7 +428,7 @@ class FaithfulCognitoIdpBackend(moto_models.CognitoIdpBackend, DeviceTrackingMix
         RefreshTokenRotation ENABLED also a new refresh token, the old one then accepted only
         within RetryGracePeriodSeconds (API reference, RefreshTokenRotationType)."""
         pool, client = self.find_client(client_id)
-        if client.generate_secret and not secrets.compare_digest(str(client_secret or ""), str(client.secret)):
+        if client.generate_secret and not secrets.compare_digest(str(client_secret or "").encode(), str(client.secret).encode()):
             raise NotAuthorizedError(f"Client {client.id} is configured with secret but the secret was not received "
                                      "or is wrong")
         params = {"REFRESH_TOKEN": refresh_token or ""}
@@ -628,11 +676,9 @@ class FaithfulCognitoIdpBackend(moto_models.CognitoIdpBackend, DeviceTrackingMix
 
     def _rotate_session(self, session: str, state: AuthSession) -> str:
         """Enrolment calls made with a Session hand back a new Session (API reference)."""
-        self.auth_sessions.pop(session, None)
-        self.sessions.pop(session, None)
+        self._end_session(session)
         token = secrets.token_urlsafe(192)
-        self.auth_sessions[token] = state
-        self.sessions[token] = (state.username, self.user_pools[state.pool_id])
+        self._remember_session(token, state, self.user_pools[state.pool_id])
         return token
 
     def associate_software_token(self, access_token: str, session: str) -> dict[str, str]:

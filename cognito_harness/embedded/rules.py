@@ -115,7 +115,7 @@ def totp_step(now: float) -> int:
 def matching_totp_step(secret: str, code: str, now: float) -> int | None:
     """RFC 6238, 30-second steps, 6 digits, one step early or late accepted
     (Developer Guide, "TOTP software token MFA"). Returns the matched step or None."""
-    if not isinstance(code, str) or len(code) != TOTP_DIGITS or not code.isdigit():
+    if not isinstance(code, str) or len(code) != TOTP_DIGITS or not (code.isascii() and code.isdigit()):
         return None
     totp = pyotp.TOTP(secret, digits=TOTP_DIGITS, interval=TOTP_STEP_SECONDS)
     current = totp_step(now)
@@ -258,7 +258,7 @@ def check_password_sign_in(user, password: str) -> None:
     """Wrong password -> NotAuthorizedException "Incorrect username or password." (every flow)."""
     if not user.enabled:
         raise NotAuthorizedError("User is disabled.")
-    if user.password is None or not secrets.compare_digest(str(user.password), str(password or "")):
+    if user.password is None or not secrets.compare_digest(str(user.password).encode(), str(password or "").encode()):
         raise NotAuthorizedError(MSG_INCORRECT_CREDENTIALS)
     if str(getattr(user.status, "value", user.status)) == "UNCONFIRMED":
         raise UserNotConfirmedException("User is not confirmed.")
@@ -386,7 +386,7 @@ def check_srp_claim(exchange: SrpExchange | None, responses: dict, now: float) -
                                        responses.get("PASSWORD_CLAIM_SECRET_BLOCK") or "", stamp)
     except ValueError:  # not base64
         raise refused from None
-    if not secrets.compare_digest(expected, str(responses.get("PASSWORD_CLAIM_SIGNATURE") or "")):
+    if not secrets.compare_digest(expected.encode(), str(responses.get("PASSWORD_CLAIM_SIGNATURE") or "").encode()):
         raise refused
 
 

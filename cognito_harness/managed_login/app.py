@@ -20,6 +20,7 @@ import traceback
 from importlib import resources
 from typing import Callable
 
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
 from . import oauth, pages
@@ -73,6 +74,8 @@ class ManagedLoginApp:
         req = _Request(environ)
         try:
             resp = self.dispatch(req)
+        except HTTPException as err:  # werkzeug's own refusals: a form over the size limits, ...
+            resp = html(pages.error(self.style, err.description or err.name), err.code or 400)
         except Exception as err:  # never a traceback with request data in it
             frame = traceback.extract_tb(err.__traceback__)[-1]
             print(f"managed login: internal error {type(err).__name__} at "

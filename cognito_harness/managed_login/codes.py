@@ -41,7 +41,7 @@ def pkce_matches(challenge: str, method: str, verifier: str) -> bool:
     if not verifier or not _VERIFIER.match(verifier):
         return False
     expected = s256(verifier) if method == "S256" else verifier
-    return secrets.compare_digest(expected, challenge)
+    return secrets.compare_digest(expected.encode(), challenge.encode())
 
 
 @dataclass

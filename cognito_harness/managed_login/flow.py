@@ -42,7 +42,7 @@ class SignInFlow:
         self.secret = None
 
     def csrf_ok(self, token: str | None) -> bool:
-        return bool(token) and secrets.compare_digest(self.csrf, str(token))
+        return bool(token) and secrets.compare_digest(self.csrf.encode(), str(token).encode())
 
 
 class FlowStore:

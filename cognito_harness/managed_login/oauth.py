@@ -231,7 +231,7 @@ def authenticate_client(form, authorization: str | None) -> ClientRef:
     if ref is None:
         raise OAuthError("invalid_client", "unknown client", 401)
     if ref.client.generate_secret:
-        if not secret or not secrets.compare_digest(str(secret), str(ref.client.secret)):
+        if not secret or not secrets.compare_digest(str(secret).encode(), str(ref.client.secret).encode()):
             raise OAuthError("invalid_client", "client authentication failed", 401)
     return ref
 

@@ -23,6 +23,7 @@ from .responses import html, redirect, set_flow_cookie
 DEFAULT_ISSUER = "cognito-demo"
 MSG_FORBIDDEN = "The form has expired or did not come from this page. Go back to the app and sign in again."
 MSG_NO_SIGN_IN = "There is no sign-in in progress here. Go back to the app and sign in again."
+MSG_TOO_MANY_CODES = "That was the last attempt for this sign-in."
 MSG_NEW_PASSWORD = ("This account must set a new password first. The embedded managed login does not "
                     "emulate that page: give the user a permanent password (admin-set-user-password).")
 
@@ -177,6 +178,8 @@ class SignInPages:
         except JsonRESTError as err:
             if err.error_type == "NotAuthorizedException":  # the challenge session is over
                 return self._ended(flow, err.message)
+            if not auth.client.backend.challenge_session_live(flow.cognito_session):
+                return self._ended(flow, f"{err.message}. {MSG_TOO_MANY_CODES}")
             return html(pages.authenticator_code(self.style, flow.csrf, err.message),
                         redirect_uri=auth.redirect_uri)
         return self._complete(flow, auth, result["SignedIn"])

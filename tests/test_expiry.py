@@ -1,0 +1,109 @@
+"""A long-running embedded server forgets what has expired (cognito_harness/embedded/expiry.py):
+tokens, refresh-token records, challenge sessions — and Cognito's answers stay the same
+("Access Token has expired", "Refresh Token has expired" for an hour after expiry).
+Time moves with the harness clock."""
+
+from __future__ import annotations
+
+import uuid
+
+import pyotp
+import pytest
+from botocore.exceptions import ClientError
+from moto.cognitoidp.models import cognitoidp_backends
+
+from cognito_harness.clock import CLOCK
+from cognito_harness.embedded.expiry import GRACE_SECONDS
+
+PASSWORD = "Expiry1234pass!"
+
+
+@pytest.fixture(scope="module")
+def world(embedded, idp_clients):
+    admin, app = idp_clients
+    pool_id = admin.create_user_pool(PoolName=f"expiry-{uuid.uuid4().hex[:6]}", UsernameAttributes=["email"])["UserPool"]["Id"]
+    admin.set_user_pool_mfa_config(UserPoolId=pool_id, MfaConfiguration="OPTIONAL",
+                                   SoftwareTokenMfaConfiguration={"Enabled": True})
+    client = admin.create_user_pool_client(
+        UserPoolId=pool_id, ClientName="expiry", ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        AccessTokenValidity=5, IdTokenValidity=5, RefreshTokenValidity=60,
+        TokenValidityUnits={"AccessToken": "minutes", "IdToken": "minutes", "RefreshToken": "minutes"},
+    )["UserPoolClient"]["ClientId"]
+    users = []
+    for kind in ("plain", "mfa"):
+        email = f"{kind}-{uuid.uuid4().hex[:6]}@example.com"
+        admin.admin_create_user(UserPoolId=pool_id, Username=email, MessageAction="SUPPRESS")
+        admin.admin_set_user_password(UserPoolId=pool_id, Username=email, Password=PASSWORD, Permanent=True)
+        users.append(email)
+    access = sign_in(app, client, users[1])["AuthenticationResult"]["AccessToken"]
+    secret = app.associate_software_token(AccessToken=access)["SecretCode"]
+    app.verify_software_token(AccessToken=access, UserCode=pyotp.TOTP(secret).at(CLOCK.now()))
+    app.set_user_mfa_preference(AccessToken=access, SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True})
+    backend = cognitoidp_backends[embedded.account_id][embedded.region]
+    yield {"app": app, "client": client, "plain": users[0], "mfa": users[1], "totp": pyotp.TOTP(secret),
+           "pool": backend.user_pools[pool_id], "backend": backend}
+    admin.delete_user_pool(UserPoolId=pool_id)
+
+
+def sign_in(app, client, email):
+    return app.initiate_auth(ClientId=client, AuthFlow="USER_PASSWORD_AUTH",
+                             AuthParameters={"USERNAME": email, "PASSWORD": PASSWORD})
+
+
+def refused(call, **kwargs) -> str:
+    with pytest.raises(ClientError) as err:
+        call(**kwargs)
+    return f"{err.value.response['Error']['Code']}: {err.value.response['Error']['Message']}"
+
+
+def test_expired_tokens_are_forgotten_and_still_answer_expired(world):
+    app, pool = world["app"], world["pool"]
+    old = sign_in(app, world["client"], world["plain"])["AuthenticationResult"]
+    assert old["AccessToken"] in pool.access_tokens and old["IdToken"] in pool.id_tokens
+    CLOCK.advance(5 * 60 + 1)
+    sign_in(app, world["client"], world["plain"])  # any token issue forgets what has expired
+    assert old["AccessToken"] not in pool.access_tokens and old["AccessToken"] not in pool.access_token_exp
+    assert old["IdToken"] not in pool.id_tokens
+    assert refused(app.get_user, AccessToken=old["AccessToken"]) == "NotAuthorizedException: Access Token has expired"
+    forged = old["AccessToken"][:-4] + ("AAAA" if not old["AccessToken"].endswith("AAAA") else "BBBB")
+    assert refused(app.get_user, AccessToken=forged) == "NotAuthorizedException: Invalid Access Token"
+
+
+def test_refresh_records_are_kept_for_the_grace_hour_then_forgotten(world):
+    app, pool = world["app"], world["pool"]
+    refresh = sign_in(app, world["client"], world["plain"])["AuthenticationResult"]["RefreshToken"]
+    CLOCK.advance(60 * 60 + 1)
+    sign_in(app, world["client"], world["plain"])
+    assert refused(app.initiate_auth, ClientId=world["client"], AuthFlow="REFRESH_TOKEN_AUTH",
+                   AuthParameters={"REFRESH_TOKEN": refresh}) == "NotAuthorizedException: Refresh Token has expired"
+    CLOCK.advance(GRACE_SECONDS)
+    sign_in(app, world["client"], world["plain"])
+    assert refresh not in pool.refresh_tokens and refresh not in pool.refresh_meta
+
+
+def test_abandoned_challenge_sessions_are_forgotten(world):
+    app, backend = world["app"], world["backend"]
+    session = sign_in(app, world["client"], world["mfa"])["Session"]
+    assert session in backend.auth_sessions and session in backend.sessions
+    CLOCK.advance(3 * 60 + 1)
+    assert refused(app.respond_to_auth_challenge, ClientId=world["client"], ChallengeName="SOFTWARE_TOKEN_MFA",
+                   Session=session, ChallengeResponses={"USERNAME": world["mfa"], "SOFTWARE_TOKEN_MFA_CODE": "000000"}) \
+        == "NotAuthorizedException: Invalid session for the user, session is expired."
+    abandoned = sign_in(app, world["client"], world["mfa"])["Session"]
+    CLOCK.advance(3 * 60 + GRACE_SECONDS + 1)
+    sign_in(app, world["client"], world["mfa"])  # a new session forgets the old ones
+    assert abandoned not in backend.auth_sessions and abandoned not in backend.sessions
+
+
+def test_stores_stay_bounded_under_many_sign_ins(world):
+    app, pool, backend = world["app"], world["pool"], world["backend"]
+    for _ in range(3):  # three rounds, each past every lifetime and the grace hour
+        for _ in range(20):
+            sign_in(app, world["client"], world["plain"])
+            sign_in(app, world["client"], world["mfa"])
+        CLOCK.advance(60 * 60 + GRACE_SECONDS + 1)
+    sign_in(app, world["client"], world["plain"])
+    sign_in(app, world["client"], world["mfa"])
+    mine = [t for t, (client, _) in pool.access_tokens.items() if client == world["client"]]
+    assert len(mine) <= 2 and len(pool.refresh_meta) <= 2, "only the last sign-ins' tokens are left"
+    assert sum(1 for s in backend.auth_sessions.values() if s.pool_id == pool.id) <= 1
