@@ -107,3 +107,15 @@ def test_stores_stay_bounded_under_many_sign_ins(world):
     mine = [t for t, (client, _) in pool.access_tokens.items() if client == world["client"]]
     assert len(mine) <= 2 and len(pool.refresh_meta) <= 2, "only the last sign-ins' tokens are left"
     assert sum(1 for s in backend.auth_sessions.values() if s.pool_id == pool.id) <= 1
+
+
+def test_the_queue_survives_a_deep_copy():
+    import copy
+
+    from cognito_harness.embedded.expiry import ExpiryQueue
+
+    queue = ExpiryQueue()
+    queue.add(10.0, "access", "t1")
+    copied = copy.deepcopy(queue)
+    copied.add(5.0, "id", "t2")
+    assert copied.due(20.0) == [("id", "t2"), ("access", "t1")] and queue.due(20.0) == [("access", "t1")]

@@ -41,3 +41,10 @@ class ExpiryQueue:
 
     def __len__(self) -> int:
         return len(self._heap)
+
+    def __deepcopy__(self, memo) -> "ExpiryQueue":
+        """A copy with its own lock (the starting world is a deep copy of the pool)."""
+        copied = ExpiryQueue()
+        with self._lock:
+            copied._heap = list(self._heap)
+        return copied
