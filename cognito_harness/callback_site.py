@@ -18,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from urllib.parse import urlsplit
 
+from . import security_headers
 from .errors import HarnessError
 from .target import Target
 
@@ -53,8 +54,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
-        self.send_header("X-Content-Type-Options", "nosniff")
+        # no CSP here: on a real pool the pages call the pool's own origins
+        for name, value in security_headers.common():
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(body)
 

@@ -200,6 +200,59 @@ def test_sts_web_identity_takes_the_arguments_identity_py_passes():
         pytest.fail(moved(f"StsBackend.{target.__name__}", f"identity.py's call no longer binds: {err}"))
 
 
+def test_identity_pool_internals_identity_py_reads():
+    """identity.py keeps its state on moto's identity-pool objects and finds them by id."""
+    from moto.cognitoidentity.models import CognitoIdentityBackend, CognitoIdentityPool, cognitoidentity_backends
+
+    assert isinstance(cognitoidentity_backends, moto.core.base_backend.BackendDict), moved("cognitoidentity_backends")
+    assert hasattr(CognitoIdentityBackend("us-east-1", "123456789012"), "identity_pools"), moved(
+        "CognitoIdentityBackend.identity_pools")
+    pool = CognitoIdentityPool("us-east-1", "pool", AllowUnauthenticatedIdentities=False,
+                               CognitoIdentityProviders=[{"ProviderName": "p", "ClientId": "c"}])
+    for name in ("identity_pool_id", "allow_unauthenticated_identities", "cognito_identity_providers"):
+        assert hasattr(pool, name), moved(f"CognitoIdentityPool.{name}")
+
+
+def test_iam_internals_the_server_uses_for_its_admin_key():
+    """server._create_admin_identity: one IAM user with an all-actions policy and a key pair."""
+    from moto.iam.models import IAMBackend, iam_backends
+
+    assert isinstance(iam_backends, moto.core.base_backend.BackendDict), moved("iam_backends")
+    for name, args in (("create_user", {"region_name", "user_name"}), ("put_user_policy", set()),
+                       ("create_access_key", set())):
+        method = getattr(IAMBackend, name, None)
+        assert callable(method), moved(f"IAMBackend.{name}")
+        assert args <= set(inspect.signature(method).parameters), moved(f"IAMBackend.{name}", "keyword arguments")
+    assert hasattr(IAMBackend, "users") or "users" in inspect.getsource(IAMBackend.__init__), moved("IAMBackend.users")
+
+
+def test_error_classes_the_layer_raises_and_catches():
+    """rules.py/backend.py raise moto's Cognito errors and the managed login reads
+    JsonRESTError.error_type / .message; app.py relies on moto raising NotImplementedError for
+    an operation it does not implement and answering IAM refusals in XML with <Code>."""
+    from moto.cognitoidp import exceptions as idp_errors
+    from moto.core import responses as core_responses
+    from moto.core.exceptions import JsonRESTError
+
+    expected = {"InvalidParameterException": "InvalidParameterException", "NotAuthorizedError": "NotAuthorizedException",
+                "ResourceNotFoundError": "ResourceNotFoundException", "UserNotFoundError": "UserNotFoundException",
+                "CodeMismatchException": "CodeMismatchException", "ExpiredCodeException": "ExpiredCodeException",
+                "UserNotConfirmedException": "UserNotConfirmedException"}
+    for cls_name, error_type in expected.items():
+        cls = getattr(idp_errors, cls_name, None)
+        assert cls is not None and issubclass(cls, JsonRESTError), moved(f"moto.cognitoidp.exceptions.{cls_name}")
+        err = cls("a message")
+        assert (err.error_type, err.message, err.code) == (error_type, "a message", 400), moved(
+            f"{cls_name}: error_type / message / code")
+    assert "raise NotImplementedError" in inspect.getsource(core_responses.BaseResponse.call_action), moved(
+        "BaseResponse.call_action", "no longer raises NotImplementedError for an unimplemented action")
+    from moto.iam.access_control import IAMRequestBase
+
+    assert "InvalidClientTokenId" in inspect.getsource(importlib.import_module("moto.core.exceptions")), moved(
+        "moto.core.exceptions.InvalidClientTokenIdError (the XML app.py answers as UnrecognizedClientException)")
+    assert hasattr(IAMRequestBase, "check_signature"), moved("IAMRequestBase.check_signature")
+
+
 def test_region_agnostic_backend_still_routes_the_unsigned_calls():
     agnostic = idp_models.RegionAgnosticBackend
     for name in ("initiate_auth", "respond_to_auth_challenge", "admin_respond_to_auth_challenge",

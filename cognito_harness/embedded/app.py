@@ -26,6 +26,7 @@ from typing import Callable
 from moto.cognitoidp.models import cognitoidp_backends
 from moto.core import DEFAULT_ACCOUNT_ID
 
+from .. import security_headers
 from ..clock import CLOCK
 from . import api_requests, guard, identity, install
 from .guard import SECURITY_HEADERS
@@ -249,6 +250,5 @@ class HarnessApp:
             return json_response(start_response, 404, {"error": f"no page {name}"})
         ctype = mimetypes.guess_type(name)[0] or "application/octet-stream"
         start_response("200 OK", [("Content-Type", f"{ctype}; charset=utf-8"), ("Content-Length", str(len(data))),
-                                  ("Content-Security-Policy", "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'"),
-                                  ("X-Frame-Options", "DENY"), *SECURITY_HEADERS])
+                                  *security_headers.html_page(security_headers.VERIFY_PAGE_CSP)])
         return [data]

@@ -25,6 +25,8 @@ import re
 import secrets
 from dataclasses import dataclass
 
+from .. import security_headers
+
 MAX_BODY_BYTES = 256 * 1024
 TOKEN_HEADER = "X-Harness-Token"
 CONTROL_PREFIX = "/_harness/"
@@ -169,8 +171,4 @@ def with_cors_policy(start_response, allowed: bool):
     return wrapped
 
 
-SECURITY_HEADERS = [
-    ("X-Content-Type-Options", "nosniff"),
-    ("Referrer-Policy", "no-referrer"),
-    ("Cache-Control", "no-store"),
-]
+SECURITY_HEADERS = security_headers.common()

@@ -60,6 +60,12 @@ MOTO_INTERNALS = {
     "moto.settings.INITIAL_NO_AUTH_ACTION_COUNT": "IAM enforcement on/off",
     "moto.sts.models.sts_backends[..].assume_role_with_web_identity": "identity-pool credentials",
     "moto.moto_server.threaded_moto_server.ThreadedMotoServer._server_entry": "WSGI app wrapping",
+    "moto.iam.models.iam_backends[..].create_user": "server.py: the admin IAM user, its policy and key pair",
+    "moto.iam.models.iam_backends[..].put_user_policy": "server.py: the admin's all-actions policy",
+    "moto.iam.models.iam_backends[..].create_access_key": "server.py: the admin key pair",
+    "moto.cognitoidentity.models.CognitoIdentityPool": "identity.py keeps its state on it (tests/test_moto_canary.py)",
+    "moto.core.exceptions.JsonRESTError": "Cognito errors (error_type, message) raised and caught",
+    "moto.core.responses.BaseResponse.call_action": "NotImplementedError for an operation moto lacks (app.py)",
 }
 
 _lock = threading.Lock()

@@ -100,13 +100,9 @@ class EmbeddedServer:
             return HarnessApp(moto_app, self._info_dict, None, fidelity=False, set_login_style=set_style,
                               expose_moto_api=self.expose_moto_api,
                               reset=self.reset)
-        managed_login = None
-        try:
-            from ..managed_login import create_app  # the emulator (issue 3)
-        except ImportError:
-            create_app = None
-        if create_app is not None:
-            managed_login = create_app(self._info_dict, login_style=self.config.embedded.login_style)
+        from ..managed_login import create_app  # the emulator: part of the package, never optional
+
+        managed_login = create_app(self._info_dict, login_style=self.config.embedded.login_style)
         return HarnessApp(moto_app, self._info_dict, managed_login,
                           set_login_style=set_style, expose_moto_api=self.expose_moto_api,
                           reset=self.reset)

@@ -23,6 +23,7 @@ from typing import Callable
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
+from .. import security_headers
 from . import oauth, pages
 from .codes import CodeStore
 from .flow import COOKIE_NAME, FlowStore
@@ -167,6 +168,6 @@ class ManagedLoginApp:
         except (FileNotFoundError, OSError):
             return Response("not found", status=404, content_type="text/plain")
         resp = Response(data, content_type=_STATIC_TYPES[match.group(1)])
-        resp.headers["X-Content-Type-Options"] = "nosniff"
-        resp.headers["Cache-Control"] = "no-cache"
+        resp.headers["X-Content-Type-Options"] = security_headers.COMMON["X-Content-Type-Options"]
+        resp.headers["Cache-Control"] = "no-cache"  # the stylesheet may be cached, revalidated
         return resp

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from urllib.parse import quote, urlencode
 
+import segno  # pure Python, no dependencies (pyproject: segno>=1.6,<2)
+
 
 def otpauth_uri(issuer: str, email: str, secret: str) -> str:
     """otpauth://totp/<issuer>:<email>?secret=<SECRET>&issuer=<issuer> (Key URI format)."""
@@ -13,8 +15,4 @@ def otpauth_uri(issuer: str, email: str, secret: str) -> str:
 
 
 def qr_svg_data_uri(text: str) -> str:
-    try:
-        import segno  # pure Python, no dependencies (pyproject: segno>=1.6,<2)
-    except ImportError as err:  # pragma: no cover - a broken install
-        raise RuntimeError("the MFA set-up page needs the 'segno' package: pip install 'segno>=1.6,<2'") from err
     return segno.make(text, error="m", micro=False).svg_data_uri(scale=5, border=4, dark="#000", light="#fff")

@@ -11,14 +11,10 @@ from urllib.parse import urlsplit
 
 from werkzeug.wrappers import Response
 
+from .. import security_headers
 from .flow import COOKIE_NAME
 
-_COMMON = {
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-    "Pragma": "no-cache",
-}
+_COMMON = security_headers.COMMON
 
 
 def origin_of(url: str) -> str | None:
@@ -42,9 +38,7 @@ def content_security_policy(redirect_uri: str | None = None) -> str:
 
 def html(body: str, status: int = 200, redirect_uri: str | None = None) -> Response:
     resp = Response(body, status=status, content_type="text/html; charset=utf-8")
-    resp.headers.update(_COMMON)
-    resp.headers["Content-Security-Policy"] = content_security_policy(redirect_uri)
-    resp.headers["X-Frame-Options"] = "DENY"
+    resp.headers.update(dict(security_headers.html_page(content_security_policy(redirect_uri))))
     return resp
 
 
