@@ -5,6 +5,9 @@ Time moves with the harness clock."""
 
 from __future__ import annotations
 
+import json
+import urllib.error
+import urllib.request
 import uuid
 
 import pyotp
@@ -41,7 +44,7 @@ def world(embedded, idp_clients):
     app.set_user_mfa_preference(AccessToken=access, SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True})
     backend = cognitoidp_backends[embedded.account_id][embedded.region]
     yield {"app": app, "client": client, "plain": users[0], "mfa": users[1], "totp": pyotp.TOTP(secret),
-           "pool": backend.user_pools[pool_id], "backend": backend}
+           "pool": backend.user_pools[pool_id], "backend": backend, "endpoint": embedded.endpoint_url}
     admin.delete_user_pool(UserPoolId=pool_id)
 
 
@@ -65,6 +68,12 @@ def test_expired_tokens_are_forgotten_and_still_answer_expired(world):
     assert old["AccessToken"] not in pool.access_tokens and old["AccessToken"] not in pool.access_token_exp
     assert old["IdToken"] not in pool.id_tokens
     assert refused(app.get_user, AccessToken=old["AccessToken"]) == "NotAuthorizedException: Access Token has expired"
+    request = urllib.request.Request(world["endpoint"] + "/oauth2/userInfo",
+                                     headers={"Authorization": "Bearer " + old["AccessToken"]})
+    with pytest.raises(urllib.error.HTTPError) as user_info:
+        urllib.request.urlopen(request, timeout=10)
+    assert user_info.value.code == 401
+    assert json.loads(user_info.value.read())["error_description"] == "Access Token has expired"
     forged = old["AccessToken"][:-4] + ("AAAA" if not old["AccessToken"].endswith("AAAA") else "BBBB")
     assert refused(app.get_user, AccessToken=forged) == "NotAuthorizedException: Invalid Access Token"
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import secrets
 import uuid
 from typing import Any
@@ -36,6 +37,15 @@ def _secret_hash_ok(client_secret: str, client_id: str, username: str, sent) -> 
     check encodes Latin-1 and fails on other usernames)."""
     digest = hmac.new(str(client_secret).encode(), (str(username) + client_id).encode(), hashlib.sha256).digest()
     return isinstance(sent, str) and secrets.compare_digest(base64.b64encode(digest), sent.encode())
+
+
+def _payload(token: str) -> dict:
+    """The payload of a JWT this process signed, unverified (only read from the pools' own stores)."""
+    try:
+        part = token.split(".")[1]
+        return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    except (IndexError, ValueError):
+        return {}
 
 
 def software_token(user) -> SoftwareToken:
@@ -348,6 +358,38 @@ class FaithfulCognitoIdpBackend(moto_models.CognitoIdpBackend, DeviceTrackingMix
         if user is None:
             raise UserNotFoundError(rules.MSG_USER_NOT_FOUND)
         pool.sign_out(user.username)
+
+    def knows_access_token(self, token: str) -> bool:
+        """Whether a pool of this backend issued the token (live, revoked or forgotten after expiry)."""
+        return any(token in pool.access_tokens or token in pool.access_token_exp or pool.expired_access_token(token)
+                   for pool in self.user_pools.values())
+
+    def user_info(self, access_token: str) -> dict[str, Any]:
+        """The signed-in user for the managed login's userInfo endpoint: attributes, sub and
+        username (NotAuthorizedException as GetUser for a dead token)."""
+        _, user = self.user_for_access_token(access_token)
+        attrs = {a["Name"]: a["Value"] for a in user.attributes}
+        return {"attributes": attrs, "sub": attrs.get("sub", user.id), "username": user.username}
+
+    def revoke_refresh_token(self, pool, client_id: str, token: str) -> str:
+        """/oauth2/revoke: revokes a refresh token and the access and ID tokens minted from it.
+        Returns "revoked", or why not: "not-a-refresh-token", "unknown", "already-revoked",
+        "other-client"."""
+        if token in pool.access_tokens or token in pool.id_tokens:
+            return "not-a-refresh-token"
+        if token not in pool.refresh_tokens:
+            return "unknown"
+        record = pool.refresh_tokens[token]
+        if record is None:
+            return "already-revoked"
+        if record[0] != client_id:
+            return "other-client"
+        origin_jti = record[2]
+        pool.refresh_tokens[token] = None  # moto's convention: None = revoked
+        for store in (pool.access_tokens, pool.id_tokens):
+            for minted in [t for t in store if _payload(t).get("origin_jti") == origin_jti]:
+                del store[minted]  # access_token_exp keeps them: later use says "revoked"
+        return "revoked"
 
     # --- sign-in -------------------------------------------------------------------------
 

@@ -348,15 +348,15 @@ def userinfo(token: str | None) -> dict[str, Any]:
     if backend is None:
         raise OAuthError("invalid_token", "Invalid Access Token", 401)
     try:
-        _, user = backend.user_for_access_token(token)
+        user = backend.user_info(token)
     except JsonRESTError as err:
         raise OAuthError("invalid_token", err.message, 401)
     scopes = set(str(jwt_claims(token).get("scope", "")).split())
     if not scopes & {"openid", ADMIN_SCOPE}:
         raise OAuthError("insufficient_scope", "the access token has neither openid nor "
                          f"{ADMIN_SCOPE} scope", 403)
-    attrs = {a["Name"]: a["Value"] for a in user.attributes}
-    out: dict[str, Any] = {"sub": attrs.get("sub", user.id)}
+    attrs = user["attributes"]
+    out: dict[str, Any] = {"sub": user["sub"]}
     everything = ADMIN_SCOPE in scopes
     if everything or "email" in scopes:
         for name in ("email", "email_verified"):
@@ -370,7 +370,7 @@ def userinfo(token: str | None) -> dict[str, Any]:
         for name, value in attrs.items():
             if name in _PROFILE_ATTRIBUTES or name.startswith("custom:"):
                 out[name] = value
-    out["username"] = user.username
+    out["username"] = user["username"]
     return out
 
 
@@ -387,21 +387,12 @@ def revoke(form, authorization: str | None) -> None:
         raise OAuthError("invalid_request", "token was given more than once")
     if not token:
         raise OAuthError("invalid_request", "token is required")
-    pool = ref.pool
-    if token in pool.access_tokens or token in pool.id_tokens:
+    outcome = ref.backend.revoke_refresh_token(ref.pool, ref.client_id, token)
+    if outcome == "not-a-refresh-token":
         raise OAuthError("unsupported_token_type", "only refresh tokens can be revoked")
-    if token not in pool.refresh_tokens:
-        return  # RFC 7009 §2.2: an unknown token is answered with 200
-    record = pool.refresh_tokens[token]
-    if record is None:
-        return  # already revoked
-    client_id, _, origin_jti = record
-    if client_id != ref.client_id:
+    if outcome == "other-client":
         raise OAuthError("invalid_request", "the token was issued to another client")
-    pool.refresh_tokens[token] = None  # moto's convention: None = revoked
-    for store in (pool.access_tokens, pool.id_tokens):
-        for minted in [t for t in store if jwt_claims(t).get("origin_jti") == origin_jti]:
-            del store[minted]  # access_token_exp keeps them: later use says "revoked"
+    # "unknown" / "already-revoked": RFC 7009 §2.2, answered with 200 like a revocation
 
 
 # --- /logout ------------------------------------------------------------------------------

@@ -46,9 +46,9 @@ def find_client(client_id: str | None) -> ClientRef | None:
 def backend_holding_access_token(token: str):
     """The backend whose pools issued this access token (live or revoked), or None."""
     for _, _, backend in cognitoidp_backends.iter_backends():
-        for pool in backend.user_pools.values():
-            if token in pool.access_tokens or token in getattr(pool, "access_token_exp", {}):
-                return backend
+        knows = getattr(backend, "knows_access_token", None)
+        if knows is not None and knows(token):
+            return backend
     return None
 
 
