@@ -363,3 +363,11 @@ def test_sign_in_codes_in_other_scripts_digits_are_code_mismatches(embedded, fuz
         "ClientId": fuzz_world["clients"][0], "ChallengeName": "SOFTWARE_TOKEN_MFA", "Session": challenge["Session"],
         "ChallengeResponses": {"USERNAME": email, "SOFTWARE_TOKEN_MFA_CODE": code}})
     assert (status, body["__type"]) == (400, "CodeMismatchException")
+
+
+@pytest.mark.parametrize("body", [b"", b"\x00", b"0", b"{}", b"Action=GetCallerIdentity&Version=2011-06-15"])
+def test_an_unsigned_request_to_another_service_is_refused_not_a_500(embedded, body):
+    """No X-Amz-Target, no signature: moto routes it to a signed service (found by the
+    long hypothesis profile); AWS answers 403 MissingAuthenticationToken."""
+    status, _, data = send(embedded, "POST", "/", body, {"Content-Type": "application/x-www-form-urlencoded"})
+    assert status < 500, data[:200]

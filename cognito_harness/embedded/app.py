@@ -76,12 +76,26 @@ class HarnessApp:
     def __call__(self, environ, start_response):
         try:
             return self._serve(environ, start_response)
+        except KeyError as err:
+            if str(err.args[0] if err.args else "").lower() not in ("authorization", "http_authorization"):
+                return self._internal_error(err, start_response)
+            # moto's IAM check on an unsigned request it routed to a signed service (STS, IAM, S3...)
+            body = (b'<?xml version="1.0" encoding="UTF-8"?><ErrorResponse><Error><Type>Sender</Type>'
+                    b'<Code>MissingAuthenticationToken</Code><Message>Request is missing Authentication Token'
+                    b'</Message></Error></ErrorResponse>')
+            start_response("403 Forbidden", [("Content-Type", "text/xml"), ("Content-Length", str(len(body))),
+                                              *SECURITY_HEADERS])
+            return [body]
         except Exception as err:  # last resort: never a traceback with request data in it
-            frame = traceback.extract_tb(err.__traceback__)[-1]
-            print(f"cognito-harness: internal error {type(err).__name__} at {frame.filename}:{frame.lineno}",
-                  file=sys.stderr)
-            return json_response(start_response, 500, {"__type": "InternalErrorException",
-                                                        "message": "Internal error in the embedded target."})
+            return self._internal_error(err, start_response)
+
+    @staticmethod
+    def _internal_error(err, start_response):
+        frame = traceback.extract_tb(err.__traceback__)[-1]
+        print(f"cognito-harness: internal error {type(err).__name__} at {frame.filename}:{frame.lineno}",
+              file=sys.stderr)
+        return json_response(start_response, 500, {"__type": "InternalErrorException",
+                                                    "message": "Internal error in the embedded target."})
 
     def _serve(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
