@@ -28,6 +28,15 @@ class Authenticator:
         from . import redaction
 
         redaction.register(self.secret)
+        try:
+            pyotp.TOTP(self.secret, interval=STEP).byte_secret()
+        except (ValueError, TypeError) as err:  # binascii.Error is a ValueError
+            from .errors import HarnessError
+
+            raise HarnessError(
+                f"the pool answered a {len(self.secret or '')}-character authenticator secret that no authenticator "
+                f"app accepts ({err}); Cognito's secrets are 52 base32 characters (plain moto's is always the "
+                "12-character 'asdfasdfasdf'): this endpoint's TOTP cannot be tested") from None
 
     def __repr__(self) -> str:  # never show the secret
         return f"Authenticator(account={self.account!r}, issuer={self.issuer!r})"

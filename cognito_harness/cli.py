@@ -6,11 +6,16 @@
       Ctrl-C / SIGTERM.
   cognito-harness steps [--markdown]
       Lists the step vocabulary a .feature file can use.
-  cognito-harness check-config [--config scenarios.yaml] [--target embedded|aws]
-      Validates scenarios.yaml and says what is wrong, by key path.
+  cognito-harness check-config [--config scenarios.yaml] [--target embedded|aws] [--online]
+      Validates scenarios.yaml and says what is wrong, by key path. For aws: flags the example's
+      placeholders and unset password variables; --online prints the pre-flight table.
   cognito-harness restore [--dry-run] [--config scenarios.yaml]
       Undoes what the ledger says runs changed on the real pool (targets.aws): users they
       created, the pool's MFA configuration. --dry-run lists it.
+  cognito-harness provision --target aws [--delete] [--config scenarios.yaml]
+      Creates, idempotently, the pool, client, domain, identity pool, role, bucket and existing
+      personas the specs expect (region / endpoint_url of targets.aws); prints the targets.aws
+      block. --delete removes what it created.
   cognito-harness list-pool [--config scenarios.yaml]
       Prints everything a run could change in the real pool, as JSON (to compare before/after).
   cognito-harness check-features [paths ...]
@@ -96,11 +101,29 @@ def _steps(args) -> int:
 
 
 def _check_config(args) -> int:
+    from . import preflight
     from .config import load_config
 
     config = load_config(args.config, target=args.target)
     print(f"{config.path}: valid (target {config.target_name}, personas: {', '.join(config.personas)})")
-    return 0
+    if config.target_name != "aws":
+        return 0
+    problems = preflight.offline_problems(config)
+    for problem in problems:
+        print(f"  not ready for --target aws: {problem}")
+    if not args.online:
+        if not problems:
+            print("  --online also checks the pool itself (the pre-flight table)")
+        return 1 if problems else 0
+    target = _real_target(args.config)
+    report = preflight.check(target)
+    needs = preflight.feature_needs(config, args.features)
+    report.count(needs)
+    print(report.table(len(needs)))
+    skipped = sum(1 for need in needs if report.skip_reason(need))
+    if skipped:
+        print(f"  -> {skipped} of {len(needs)} scenarios would be skipped for what is missing")
+    return 1 if problems or report.missing else 0
 
 
 def _real_target(config_path: str, ledger_path: str | None = None):
@@ -128,6 +151,31 @@ def _restore(args) -> int:
         print(f"  (the ledger also holds changes to {pool} at {entry.get('endpoint') or 'AWS'}: "
               "not the pool of targets.aws, left alone)")
     return 0 if all(line.ok for line in lines) else 1
+
+
+def _provision(args) -> int:
+    import boto3
+
+    from .config import load_config
+    from .provisioning import Provisioner
+
+    config = load_config(args.config, target="aws")
+    aws = config.aws
+    session = boto3.Session(region_name=aws.region)
+    if session.get_credentials() is None:
+        raise HarnessError("no AWS credentials: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY")
+    provisioner = Provisioner(config, session, aws.endpoint_url, aws.region,
+                              log=lambda line: print(f"  {line}", file=sys.stderr))
+    where = aws.endpoint_url or f"AWS {aws.region}"
+    if args.delete:
+        print(f"cognito-harness: deleting what provision created at {where}", file=sys.stderr)
+        provisioner.delete()
+        return 0
+    print(f"cognito-harness: provisioning the test world at {where}", file=sys.stderr)
+    world = provisioner.provision(domain_prefix=args.domain_prefix)
+    print("# put this in scenarios.yaml (allow_mutation: true lets runs create their own users):")
+    print(world.yaml(), end="")
+    return 0
 
 
 def _list_pool(args) -> int:
@@ -162,18 +210,29 @@ def main(argv: list[str] | None = None) -> int:
     check = sub.add_parser("check-config", help="validate scenarios.yaml")
     check.add_argument("--config", default="scenarios.yaml")
     check.add_argument("--target", default=None)
+    check.add_argument("--online", action="store_true",
+                       help="--target aws: also look at the pool (the pre-flight table for every scenario)")
+    check.add_argument("--features", default="features", help="the .feature files --online reads (default: features)")
     restore = sub.add_parser("restore", help="undo what interrupted runs changed on the real pool (the ledger)")
     restore.add_argument("--config", default="scenarios.yaml")
     restore.add_argument("--dry-run", action="store_true", help="list what would be undone, change nothing")
     restore.add_argument("--ledger", default=None, help="the ledger file (default: $HARNESS_LEDGER or "
                                                         ".cognito-harness/ledger.json)")
+    provision = sub.add_parser("provision", help="create (idempotently) the test world on AWS or a compatible "
+                                                 "endpoint; print the targets.aws block")
+    provision.add_argument("--config", default="scenarios.yaml")
+    provision.add_argument("--target", default="aws", choices=["aws"])
+    provision.add_argument("--delete", action="store_true", help="remove what provision created (tagged "
+                                                                 "created-by: cognito-harness)")
+    provision.add_argument("--domain-prefix", default=None, help="the managed-login domain prefix (default: "
+                                                                 "harness-<pool id suffix>)")
     listing = sub.add_parser("list-pool", help="print everything a run could change in the real pool (JSON)")
     listing.add_argument("--config", default="scenarios.yaml")
     features = sub.add_parser("check-features", help="check .feature files: Gherkin mistakes, undefined steps")
     features.add_argument("paths", nargs="*", help=".feature files or folders (default: features)")
     args = parser.parse_args(argv)
     commands = {"serve": _serve, "steps": _steps, "check-config": _check_config, "restore": _restore,
-                "list-pool": _list_pool, "check-features": _check_features}
+                "list-pool": _list_pool, "check-features": _check_features, "provision": _provision}
     try:
         return commands[args.command](args)
     except HarnessError as err:

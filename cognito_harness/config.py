@@ -53,15 +53,19 @@ class AwsTarget:
     region: str
     user_pool_id: str
     client_id: str
-    identity_pool_id: str
-    domain: str
-    callback_url: str
+    identity_pool_id: str | None
+    domain: str | None
+    callback_url: str | None
     endpoint_url: str | None = None
     allow_mutation: bool = False
     login_selectors: dict[str, str] = field(default_factory=dict)
     # A Cognito-compatible endpoint whose clock the harness may move (the embedded server's
     # /_harness/clock). Unset for AWS: the run then waits when Cognito forces it.
     clock_url: str | None = None
+    # What the target has: false = it has no managed login (hosted UI) / no identity pool,
+    # and the scenarios that need one are skipped (e.g. cognito-local has neither).
+    managed_login: bool = True
+    identity_pool: bool = True
 
 
 @dataclass(frozen=True)
@@ -413,23 +417,34 @@ def _embedded(s: _Section) -> EmbeddedTarget:
 
 def _aws(s: _Section) -> AwsTarget:
     s.only(*AwsTarget.__dataclass_fields__)
-    region = s.get("region", _region)
-    r = re.escape(region)
+    endpoint_url = s.get("endpoint_url", _optional(_url), None)
+    managed_login = s.get("managed_login", _require_bool, True)
+    identity_pool = s.get("identity_pool", _require_bool, True)
     uuid = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
     selectors = s.section("login_selectors", optional=True).only(*LOGIN_SELECTOR_KEYS)
+    if endpoint_url:
+        # a Cognito-compatible endpoint: its ids need not have AWS's shape (cognito-local's pool
+        # ids look like local_4DbMTFlz, its region is "local")
+        region = s.get("region", _matching(r"[a-z0-9-]+", "a region name (letters, digits, hyphens)"))
+        pool_id = _matching(r"\S+", "a user pool id")
+        identity_id = _matching(r"\S+", "an identity pool id")
+    else:
+        region = s.get("region", _region)
+        r = re.escape(region)
+        pool_id = _matching(rf"{r}_[A-Za-z0-9]+", f"a user pool id like {region}_AbC123 (in targets.aws.region)")
+        identity_id = _matching(rf"{r}:{uuid}", f"an identity pool id like {region}:<uuid>", re.IGNORECASE)
     return AwsTarget(
         region=region,
-        user_pool_id=s.get("user_pool_id", _matching(
-            rf"{r}_[A-Za-z0-9]+", f"a user pool id like {region}_AbC123 (in targets.aws.region)")),
-        client_id=s.get("client_id", _matching(r"[\w+]+", "an app client id (letters and digits)")),
-        identity_pool_id=s.get("identity_pool_id", _matching(
-            rf"{r}:{uuid}", f"an identity pool id like {region}:<uuid>", re.IGNORECASE)),
-        domain=s.get("domain", _url),
-        callback_url=s.get("callback_url", _url),
-        endpoint_url=s.get("endpoint_url", _optional(_url), None),
+        user_pool_id=s.get("user_pool_id", pool_id),
+        client_id=s.get("client_id", _matching(r"[\w+-]+", "an app client id (letters and digits)")),
+        identity_pool_id=s.get("identity_pool_id", identity_id, *(() if identity_pool else (None,))),
+        domain=s.get("domain", _url, *(() if managed_login else (None,))),
+        callback_url=s.get("callback_url", _url, *(() if managed_login else (None,))),
+        endpoint_url=endpoint_url,
         allow_mutation=s.get("allow_mutation", _require_bool, False),
         login_selectors={k: selectors.get(k, _require_str) for k in selectors.data},
-        clock_url=s.get("clock_url", _optional(_url), None))
+        clock_url=s.get("clock_url", _optional(_url), None),
+        managed_login=managed_login, identity_pool=identity_pool)
 
 
 def _pool(s: _Section) -> PoolPolicy:

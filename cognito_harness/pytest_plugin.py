@@ -19,7 +19,7 @@ from .config import Config, load_config
 from .errors import HarnessError
 from .ledger import Ledger, default_path as default_ledger_path
 from .flows import Outcome
-from .target import Target, aws_target, embedded_target
+from .target import Target, aws_target, embedded_target, seconds_text
 
 
 def pytest_addoption(parser):
@@ -163,8 +163,8 @@ def target(request, harness_config) -> Target:
             server = request.getfixturevalue("embedded_server")
             the_target = embedded_target(harness_config, server.info)
         else:
-            ledger = Ledger(default_ledger_path(request.config.rootpath))
-            the_target = aws_target(harness_config, ledger)
+            the_target = getattr(request.config, "_harness_real_target", None) or aws_target(  # pre-flight's
+                harness_config, Ledger(default_ledger_path(request.config.rootpath)))
     except HarnessError as err:
         pytest.exit(f"cognito-harness: {err}", returncode=4)
     the_target.warm_up()
@@ -302,7 +302,7 @@ def pytest_terminal_summary(terminalreporter):
     clock = getattr(terminalreporter.config, "_harness_clock", None)
     if clock is not None and clock.waited:
         total = sum(seconds for seconds, _ in clock.waited)
-        terminalreporter.write_line(f"cognito-harness: waited {total:.0f} s in {len(clock.waited)} waits that "
+        terminalreporter.write_line(f"cognito-harness: waited {seconds_text(total)} in {len(clock.waited)} waits that "
                                     "the real pool forced (TOTP windows, session expiry)")
     seed = _random_order_seed(terminalreporter.config)
     if seed is not None:

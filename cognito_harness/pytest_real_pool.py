@@ -12,9 +12,11 @@ from collections import Counter
 
 import pytest
 
-from . import restore
+from . import preflight, restore
+from .errors import HarnessError
 from .gate import MutationRefused
-from .target import Target
+from .ledger import Ledger, default_path
+from .target import Target, aws_target
 
 SKIPPED_FOR_CHANGES: Counter = Counter()
 
@@ -57,6 +59,53 @@ def refused_change_skips(item, call, report) -> None:
     report.outcome = "skipped"
     report.longrepr = (str(item.path), item.location[1] or 0, f"Skipped: {reason}")
     SKIPPED_FOR_CHANGES[str(call.excinfo.value).split(", and scenarios.yaml")[0]] += 1
+
+
+def scenario_steps(item) -> tuple[list[str], set[str]] | None:
+    """The step texts (Background included, Outline examples filled in) and tags of a scenario item."""
+    from pytest_bdd.scenario import scenario_wrapper_template_registry
+
+    template = scenario_wrapper_template_registry.get(getattr(item, "obj", None))
+    if template is None:
+        return None
+    callspec = getattr(item, "callspec", None)
+    example = callspec.params.get("_pytest_bdd_example", {}) if callspec else {}
+    scenario = template.render(example)
+    tags = set(template.tags) | set(template.feature.tags) | (set(template.rule.tags) if template.rule else set())
+    return [step.name for step in scenario.steps], tags
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(session, config, items):
+    """Pre-flight (real pool): one table before the first scenario; what is missing skips the
+    scenarios that need it; an unreachable endpoint or refused credentials stop the run."""
+    cfg = getattr(config, "_harness_config", None)
+    if cfg is None or cfg.target_name != "aws" or not items or config.option.collectonly:
+        return
+    scenarios = [(item, found) for item in items if (found := scenario_steps(item)) is not None]
+    if not scenarios:
+        return
+    try:
+        target = aws_target(cfg, Ledger(default_path(config.rootpath)))
+        report = preflight.check(target)
+    except HarnessError as err:
+        pytest.exit(f"cognito-harness: {err}", returncode=4)
+    config._harness_real_target = target
+    needs = [preflight.needs_of(steps, cfg, tags) for _, (steps, tags) in scenarios]
+    report.count(needs)
+    skipped = 0
+    for (item, _), need in zip(scenarios, needs):
+        reason = report.skip_reason(need)
+        if reason:
+            item.add_marker(pytest.mark.skip(reason=reason))
+            skipped += 1
+    table = report.table(len(scenarios)) + (f"\n  -> {skipped} of {len(scenarios)} scenarios skipped for what is "
+                                            "missing (-rs shows each reason)" if skipped else "")
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None and not hasattr(config, "workerinput"):
+        reporter.write_line("")
+        for line in table.splitlines():
+            reporter.write_line(line)
 
 
 def pytest_terminal_summary(terminalreporter):

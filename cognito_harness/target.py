@@ -26,6 +26,11 @@ from .gate import MutationGate, MutationRefused
 from .ledger import Ledger
 
 
+def seconds_text(seconds: float) -> str:
+    """'0.4 s', '7.5 s', '181 s': a sub-second wait is never shown as '0 s'."""
+    return f"{seconds:.1f} s" if seconds < 10 else f"{seconds:.0f} s"
+
+
 class TargetClock:
     """Real time. On a real pool the harness waits only when Cognito forces it, and says so
     (through `announce`, which the pytest plugin points at the terminal)."""
@@ -40,7 +45,7 @@ class TargetClock:
     def advance(self, seconds: float, reason: str) -> None:
         if seconds <= 0:
             return
-        self.announce(f"[cognito-harness] waiting {seconds:.0f} s on the real pool: {reason}")
+        self.announce(f"[cognito-harness] waiting {seconds_text(seconds)} on the real pool: {reason}")
         self.waited.append((seconds, reason))
         time.sleep(seconds)
 
@@ -310,7 +315,7 @@ def embedded_target(config: Config, info) -> Target:
     )
 
 
-def aws_target(config: Config, ledger: Ledger | None = None) -> Target:
+def aws_target(config: Config, ledger: Ledger | None = None, check: bool = True) -> Target:
     aws = config.aws
     if aws is None:
         raise HarnessError("scenarios.yaml: targets.aws: expected a section describing the real pool (--target aws)")
@@ -324,17 +329,14 @@ def aws_target(config: Config, ledger: Ledger | None = None) -> Target:
             "(the operator's credentials, allowed cognito-idp:Admin* on the pool)") from None
     target = Target(
         name="aws", config=config, region=aws.region, user_pool_id=aws.user_pool_id, client_id=aws.client_id,
-        identity_pool_id=aws.identity_pool_id, endpoint_url=aws.endpoint_url,
-        managed_login_url=aws.domain.rstrip("/"), callback_url=aws.callback_url,
+        identity_pool_id=aws.identity_pool_id or "", endpoint_url=aws.endpoint_url,
+        managed_login_url=(aws.domain or "").rstrip("/"), callback_url=aws.callback_url or "",
         clock=EmbeddedClock(aws.clock_url, os.environ.get(HARNESS_TOKEN_ENV)) if aws.clock_url else TargetClock(),
         session=session, can_mutate=aws.allow_mutation, login_selectors=dict(aws.login_selectors),
         ledger=ledger,
     )
-    try:
-        target.admin().describe_user_pool(UserPoolId=aws.user_pool_id)
-    except ClientError as err:
-        raise HarnessError(f"targets.aws.user_pool_id {aws.user_pool_id}: {err.response['Error']['Code']}: "
-                           f"{err.response['Error'].get('Message', '')}") from None
-    except NoRegionError:
-        raise HarnessError("targets.aws.region: no region") from None
+    if check:
+        from .preflight import reach
+
+        reach(target)  # one message, no traceback: unreachable endpoint, refused credentials, no such pool
     return target

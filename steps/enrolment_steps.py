@@ -43,7 +43,9 @@ def sees_confirmed(world, persona):
     world.record(user)
     confirmed_enabled(world)
     attrs = {a["Name"]: a["Value"] for a in user.response["UserAttributes"]}
-    assert attrs["email"] == world.persona(persona).email and attrs["email_verified"] == "true", attrs
+    assert attrs.get("email") == world.persona(persona).email, f"the user's email is {attrs.get('email')!r}"
+    assert attrs.get("email_verified") == "true", (
+        f"the user's email_verified attribute is {attrs.get('email_verified', 'missing')!r}, expected 'true'")
     assert attrs.get("sub")
 
 

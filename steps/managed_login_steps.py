@@ -7,6 +7,7 @@ from pytest_bdd import given, parsers, then, when
 
 from cognito_harness import prerequisites
 from cognito_harness.authenticator import Authenticator
+from cognito_harness.lockout import account_for_wrong_password, probe_password
 from cognito_harness.browser_flows import Journey
 
 
@@ -39,8 +40,9 @@ def signs_in_through_managed_login(journey, world, persona):
 
 @when(parsers.parse('"{persona}" signs in through the managed login with a wrong password'))
 def managed_login_wrong_password(journey, world, persona):
-    """Opens the managed login from the hosted-ui-verify page and submits the persona's email with a wrong password."""
-    journey.sign_in(world.persona(persona).email, world.password(persona) + "-wrong")
+    """Opens the managed login and submits a wrong password: the persona's email on the embedded pool, on a real pool never a person's account (cognito_harness/lockout.py)."""
+    email = account_for_wrong_password(world.target, world.persona(persona), world.config.pool.password_policy)
+    journey.sign_in(email, "Wrong-" + probe_password(world.config.pool.password_policy))
 
 
 @given(parsers.parse('"{persona}" has been asked for the authenticator code by the managed login'))

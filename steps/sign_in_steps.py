@@ -3,6 +3,7 @@
 from pytest_bdd import given, parsers, then, when
 
 from cognito_harness import flows, prerequisites
+from cognito_harness.lockout import account_for_wrong_password, probe_password
 
 
 def _sign_in(world, persona):
@@ -18,8 +19,9 @@ def signs_in(world, persona):
 
 @when(parsers.parse('"{persona}" signs in with a wrong password'))
 def signs_in_wrong_password(world, persona):
-    """USER_PASSWORD_AUTH with the persona's email and a wrong password."""
-    world.record(flows.sign_in(world.target, world.persona(persona).email, world.password(persona) + "-wrong"))
+    """USER_PASSWORD_AUTH with a wrong password: the persona's email on the embedded pool, on a real pool never a person's account (cognito_harness/lockout.py)."""
+    email = account_for_wrong_password(world.target, world.persona(persona), world.config.pool.password_policy)
+    world.record(flows.sign_in(world.target, email, "Wrong-" + probe_password(world.config.pool.password_policy)))
 
 
 @when("someone signs in as an unknown user")

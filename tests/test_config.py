@@ -154,3 +154,27 @@ def test_deeply_nested_yaml_is_a_clear_error_not_a_recursion_error(tmp_path, tex
     path.write_text(text, encoding="utf-8")
     message = _error(path)
     assert "levels of nesting" in message and "line " in message and len(message) < 300
+
+
+def _aws_block(tmp_path, **aws):
+    def mutate(data):
+        data["targets"]["aws"].update(aws)
+        for key in [k for k, v in aws.items() if v is None]:
+            del data["targets"]["aws"][key]
+    return _write(tmp_path, mutate)
+
+
+def test_a_compatible_endpoints_ids_need_not_have_aws_shape(tmp_path):
+    """cognito-local: pool ids like local_4DbMTFlz, region "local", no identity pool, no managed login."""
+    path = _aws_block(tmp_path, endpoint_url="http://127.0.0.1:9229", region="local", user_pool_id="local_4DbMTFlz",
+                      client_id="2dmxvdmpcyb9h0gsa8oqjkqh4", identity_pool=False, managed_login=False,
+                      identity_pool_id=None, domain=None, callback_url=None)
+    aws = load_config(path, target="aws").aws
+    assert (aws.region, aws.user_pool_id, aws.identity_pool_id, aws.domain) == ("local", "local_4DbMTFlz", None, None)
+    assert not aws.managed_login and not aws.identity_pool
+
+
+def test_aws_itself_keeps_the_id_shapes(tmp_path):
+    assert "an AWS region like us-east-1" in _error(_aws_block(tmp_path, region="local"), "aws")
+    assert "a user pool id like us-east-1_AbC123" in _error(_aws_block(tmp_path, user_pool_id="local_4DbMTFlz"), "aws")
+    assert "targets.aws.domain: expected a value" in _error(_aws_block(tmp_path, domain=None), "aws")

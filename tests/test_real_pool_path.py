@@ -103,6 +103,16 @@ def test_missing_aws_credentials_are_named_not_a_traceback(served, tmp_path):
     assert "Traceback" not in result.stdout + result.stderr
 
 
+def test_refused_credentials_stop_the_run_with_one_message(served, tmp_path):
+    env = _env(served, AWS_SECRET_ACCESS_KEY="not-the-secret", AWS_CONFIG_FILE=str(tmp_path / "none"),
+               AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"))
+    result = _run_features(_aws_config(tmp_path, served, allow_mutation=False), env)
+    text = result.stdout + result.stderr
+    assert result.returncode == 4, text[-2000:]
+    assert "refused the credentials: SignatureDoesNotMatch: The request signature we calculated" in text, text
+    assert "Traceback" not in text and len(text.splitlines()) < 12, text
+
+
 def test_a_missing_password_variable_is_named(served, tmp_path):
     env = _env(served)
     env.pop("HARNESS_DEMO_PASSWORD")

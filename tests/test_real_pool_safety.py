@@ -95,7 +95,7 @@ def _killed_run(endpoint, tmp_path, after_step: str, *args: str) -> subprocess.C
     env = endpoint.env(HARNESS_LEDGER=_ledger(tmp_path), HARNESS_TEST_KILL_AFTER=after_step,
                        PYTHONPATH=str(rp.ROOT / "tests"))
     result = rp.run_features(rp.config_for(endpoint, tmp_path, allow_mutation=True), env,
-                             "-p", "real_pool_killer", *args)
+                             "-p", "real_pool_spy", *args)
     assert result.returncode == -9, f"the run was not killed: {result.stdout[-2000:]}"
     return result
 
@@ -231,3 +231,37 @@ def test_restoring_off_turns_authenticator_apps_off_on_an_endpoint_that_keeps_th
         now = target.restore_pool_mfa(original)
         stub.assert_no_pending_responses()
     assert same_mfa(now, original) and now["SoftwareTokenMfaConfiguration"] == {"Enabled": False}
+
+
+def test_a_sub_second_wait_is_not_announced_as_zero_seconds(monkeypatch):
+    from cognito_harness.target import TargetClock
+
+    clock, said = TargetClock(), []
+    clock.announce = said.append
+    monkeypatch.setattr("time.sleep", lambda s: None)
+    clock.advance(0.4, "the authenticator's window is about to turn")
+    clock.advance(181, "the challenge session lives 3 min")
+    assert said == ["[cognito-harness] waiting 0.4 s on the real pool: the authenticator's window is about to turn",
+                    "[cognito-harness] waiting 181 s on the real pool: the challenge session lives 3 min"]
+
+
+@pytest.mark.parametrize("allow_mutation", [False, True], ids=["read-only", "mutating"])
+def test_wrong_passwords_never_hit_a_persons_account(moto_endpoint, tmp_path, allow_mutation):
+    """Cognito locks a user out after repeated failures: the wrong-password scenario of "demo"
+    signs in as a made-up user (read-only) or as a user of the run's own (mutating)."""
+    _set_pool_mfa(moto_endpoint, "OPTIONAL")
+    before = moto_endpoint.listing()
+    sign_ins = tmp_path / "sign-ins.txt"
+    env = moto_endpoint.env(HARNESS_LEDGER=_ledger(tmp_path), HARNESS_TEST_SIGN_INS=str(sign_ins),
+                            PYTHONPATH=str(rp.ROOT / "tests"))
+    result = rp.run_features(rp.config_for(moto_endpoint, tmp_path, allow_mutation=allow_mutation), env,
+                             "-p", "real_pool_spy", "-k", "a_wrong_password_is_refused")
+    # it ran (plain moto answers a made-up user with UserNotFoundException, ignoring
+    # PreventUserExistenceErrors, so the read-only variant fails there: a fidelity gap, not a safety one)
+    assert "1 passed" in result.stdout or "1 failed" in result.stdout, result.stdout[-3000:]
+    names = sign_ins.read_text().split()
+    assert len(names) == 1 and names[0].startswith("harness-wrong-password-"), names
+    created = "harness-wrong-password-" in json.dumps(
+        [u["listed"]["Attributes"] for u in moto_endpoint.listing()["users"].values()])
+    assert not created  # the run's own user, if any, is gone again
+    assert not same(before, moto_endpoint.listing()), same(before, moto_endpoint.listing())
