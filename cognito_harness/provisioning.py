@@ -304,7 +304,11 @@ class Provisioner:
         s3, bucket = self._client("s3"), self.config.identity_pool.bucket
         try:
             tags = {t["Key"]: t["Value"] for t in s3.get_bucket_tagging(Bucket=bucket).get("TagSet", [])}
-        except (ClientError, NotImplementedError):
+        except ClientError as err:
+            if _code(err) != "NoSuchTagSet":
+                return  # no such bucket (or not ours to read)
+            tags = {}
+        except NotImplementedError:
             return
         if tags.get(TAG_KEY) != TAG_VALUE:
             self.log(f"left the bucket {bucket} alone: not created by cognito-harness")

@@ -106,7 +106,7 @@ def provision(endpoint: Endpoint) -> Endpoint:
 
 
 @contextlib.contextmanager
-def plain_moto():
+def plain_moto(provisioned: bool = True):
     """`python -m moto.server` in its own process (moto's own code only), provisioned."""
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
@@ -114,7 +114,8 @@ def plain_moto():
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_http(url, proc)
-        yield provision(Endpoint("plain-moto", url, "us-east-1", "testing", "testing", process=proc))
+        endpoint = Endpoint("plain-moto", url, "us-east-1", "testing", "testing", process=proc)
+        yield provision(endpoint) if provisioned else endpoint
     finally:
         _stop(proc)
 
