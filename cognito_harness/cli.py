@@ -155,6 +155,7 @@ def _restore(args) -> int:
 
 def _provision(args) -> int:
     import boto3
+    from botocore.exceptions import ClientError
 
     from .config import load_config
     from .provisioning import Provisioner
@@ -172,7 +173,11 @@ def _provision(args) -> int:
         provisioner.delete()
         return 0
     print(f"cognito-harness: provisioning the test world at {where}", file=sys.stderr)
-    world = provisioner.provision(domain_prefix=args.domain_prefix)
+    try:
+        world = provisioner.provision(domain_prefix=args.domain_prefix)
+    except ClientError as err:
+        raise HarnessError(f"provision: {err.operation_name}: {err.response['Error'].get('Code')}: "
+                           f"{err.response['Error'].get('Message', '')}") from None
     print("# put this in scenarios.yaml (allow_mutation: true lets runs create their own users):")
     print(world.yaml(), end="")
     return 0

@@ -30,7 +30,7 @@ from .errors import HarnessError
 
 TAG_KEY, TAG_VALUE = "created-by", "cognito-harness"
 NOT_IMPLEMENTED = {"NotImplemented", "NotImplementedException", "InternalFailure", "UnknownOperationException",
-                   "InvalidAction", "UnsupportedOperation", "404", "500", "501"}
+                   "InvalidAction", "UnsupportedOperation", "Unsupported", "404", "500", "501"}
 ONE_TRY = BotoConfig(retries={"max_attempts": 1}, connect_timeout=5, read_timeout=30)
 
 
@@ -133,7 +133,10 @@ class Provisioner:
             raise HarnessError(f"cannot reach the endpoint: {err}") from None
         self._domain(world, domain_prefix)
         self._identity(world)
-        self._bucket(world)
+        if world.identity_pool_id:
+            self._bucket(world)
+        else:
+            self.log("bucket: not needed without an identity pool")
         self._personas(world)
         return world
 

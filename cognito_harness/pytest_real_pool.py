@@ -21,6 +21,16 @@ from .target import Target, aws_target
 SKIPPED_FOR_CHANGES: Counter = Counter()
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config):
+    """A real pool is one shared thing: parallel workers would undo each other's changes."""
+    cfg = getattr(config, "_harness_config", None)
+    workers = config.getoption("numprocesses", default=None)
+    if cfg is not None and cfg.target_name == "aws" and workers not in (None, 0, "0"):
+        raise pytest.UsageError("cognito-harness: --target aws runs on one worker: the scenarios share the real "
+                                "pool (its MFA setting, the MFA user), so drop -n")
+
+
 def restore_before_run(target: Target) -> None:
     """An interrupted earlier run's changes are undone first (only if this run may change the pool)."""
     if not restore.pending(target):

@@ -91,10 +91,10 @@ def test_a_mutating_run_puts_everything_back(endpoint, tmp_path):
         assert result.returncode == 0, result.stdout[-3000:]
 
 
-def _killed_run(endpoint, tmp_path, after_step: str, *args: str) -> subprocess.CompletedProcess:
+def _killed_run(endpoint, tmp_path, after_step: str, *args: str, **aws) -> subprocess.CompletedProcess:
     env = endpoint.env(HARNESS_LEDGER=_ledger(tmp_path), HARNESS_TEST_KILL_AFTER=after_step,
                        PYTHONPATH=str(rp.ROOT / "tests"))
-    result = rp.run_features(rp.config_for(endpoint, tmp_path, allow_mutation=True), env,
+    result = rp.run_features(rp.config_for(endpoint, tmp_path, allow_mutation=True, **aws), env,
                              "-p", "real_pool_spy", *args)
     assert result.returncode == -9, f"the run was not killed: {result.stdout[-2000:]}"
     return result
@@ -137,6 +137,41 @@ def test_killed_after_the_pool_mfa_changed_the_next_run_undoes_it_first(endpoint
     assert "undone what an interrupted earlier run changed" in result.stdout
     assert "pool MFA: set back from OPTIONAL" in result.stdout
     assert result.returncode == 0, result.stdout[-3000:]  # the pool was OFF again before the scenario read it
+    assert not same(before, endpoint.listing()), same(before, endpoint.listing())
+
+
+def _local_callback(endpoint) -> str:
+    """Registers http://localhost:<free port>/app/hosted-ui-verify.html on the client (once)."""
+    from cognito_harness.config import load_config
+    from cognito_harness.embedded.provision import client_definition
+
+    if getattr(endpoint, "local_callback", None):
+        return endpoint.local_callback
+    url = f"http://localhost:{rp.free_port()}/app/hosted-ui-verify.html"
+    w = endpoint.world
+    definition = client_definition(load_config(rp.ROOT / "scenarios.yaml"), w.user_pool_id, endpoint.endpoint_url)
+    definition["CallbackURLs"].append(url)
+    definition.pop("GenerateSecret")
+    endpoint.session().client("cognito-idp", endpoint_url=endpoint.endpoint_url).update_user_pool_client(
+        ClientId=w.client_id, **definition)
+    endpoint.local_callback = url
+    return url
+
+
+def test_killed_inside_a_browser_scenario_restore_undoes_everything(serve_endpoint, tmp_path):
+    """SIGKILL with the browser on the managed login's code page: the MFA user is enrolled, the
+    pool is OPTIONAL; `restore` puts the pool back as it was."""
+    endpoint = serve_endpoint
+    _set_pool_mfa(endpoint, "OFF")
+    callback = _local_callback(endpoint)  # a callback URL on this machine: the harness serves the page there
+    before = endpoint.listing()
+    _killed_run(endpoint, tmp_path, 'signs in through the managed login', "-m", "browser",
+                "-k", "the_mfa_user_is_asked_for_the_code", callback_url=callback)
+    killed = endpoint.listing()
+    assert killed["mfa"]["MfaConfiguration"] == "OPTIONAL" and len(killed["users"]) == 3
+    done = _restore_cli(endpoint, tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "user demo-with-mfa@example.com: deleted" in done.stdout
     assert not same(before, endpoint.listing()), same(before, endpoint.listing())
 
 
