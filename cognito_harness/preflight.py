@@ -286,6 +286,10 @@ def _identity(target: Target, report: Report, aws, config: Config) -> None:
         except BotoCoreError as err:
             report.add("identity pool", "identity pool + role", False, f"not available at this endpoint ({_error(err)})")
     bucket = config.identity_pool.bucket
+    if not aws.identity_pool:
+        report.add("bucket", "bucket", False, "not needed: no identity pool to list it with",
+                   skip_reason="the target has no identity pool (targets.aws.identity_pool: false)")
+        return
     try:
         _client_of(target, "s3").head_bucket(Bucket=bucket)
         report.add("bucket", "bucket", True, bucket)

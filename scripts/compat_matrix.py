@@ -170,8 +170,8 @@ def outcomes(report: Path | None) -> dict[str, tuple[str, str]]:
         return {}
     found: dict[str, tuple[str, str]] = {}
     for case in ET.parse(report).getroot().iter("testcase"):
-        name = re.sub(r"\[(classic|managed)\]$|-(classic|managed)\]$", lambda m: "]" if m.group(2) else "",
-                      case.get("name", ""))
+        name = re.sub(r"\s*\[(classic|managed)\]$|-(classic|managed)\]$", lambda m: "]" if m.group(2) else "",
+                      case.get("name", "")).strip()
         key = f"{case.get('classname', '')}: {name}"
         problem = case.find("failure") if case.find("failure") is not None else case.find("error")
         skipped = case.find("skipped")
@@ -231,11 +231,11 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(tmp)
         embedded = run_specs("embedded", work, [], env_for(HARNESS_LEDGER=str(work / "embedded-ledger.json")))
         columns = [("embedded", outcomes(embedded), "")]
-        columns.append(("plain moto", outcomes(plain_moto(work, extra)), "waits 3 min of real time"))
+        columns.append(("plain moto", outcomes(plain_moto(work, extra)), "@waits_on_real_pool: 3 min of real waiting"))
         if not args.no_cognito_local:
             local = cognito_local(work, extra)
             if local is not None:
-                columns.append(("cognito-local", outcomes(local), "waits 3 min of real time"))
+                columns.append(("cognito-local", outcomes(local), "@waits_on_real_pool: 3 min of real waiting"))
     write(Path(args.out), columns, time.monotonic() - started, args.with_waits)
     for title, found, _ in columns:
         log(f"{title}: {sum(1 for r in found.values() if r[0] == 'ok')}/{len(found)} passed")

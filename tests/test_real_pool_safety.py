@@ -107,7 +107,8 @@ def _restore_cli(endpoint, tmp_path, *args: str) -> subprocess.CompletedProcess:
                           timeout=120)
 
 
-def test_killed_after_the_user_was_created_restore_undoes_everything(endpoint, tmp_path):
+def test_killed_after_the_user_was_created_restore_undoes_everything(moto_endpoint, tmp_path):
+    endpoint = moto_endpoint  # an endpoint nobody here wrote (serve: the browser kill below)
     _set_pool_mfa(endpoint, "OFF")
     before = endpoint.listing()
     _killed_run(endpoint, tmp_path, 'the operator creates "mfa user"', *API, "-k", "created_user_is_confirmed")
@@ -125,7 +126,8 @@ def test_killed_after_the_user_was_created_restore_undoes_everything(endpoint, t
     assert json.loads((tmp_path / "ledger.json").read_text()) == {}
 
 
-def test_killed_after_the_pool_mfa_changed_the_next_run_undoes_it_first(endpoint, tmp_path):
+def test_killed_after_the_pool_mfa_changed_the_next_run_undoes_it_first(moto_endpoint, tmp_path):
+    endpoint = moto_endpoint
     _set_pool_mfa(endpoint, "OFF")
     before = endpoint.listing()
     _killed_run(endpoint, tmp_path, "the pool offers optional MFA", *API, "-k", "signs_in_without_being_asked")
