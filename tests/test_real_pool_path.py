@@ -52,7 +52,7 @@ def _aws_config(tmp_path: Path, info: dict, allow_mutation: bool) -> Path:
 
 
 def _env(info: dict, **extra) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "HARNESS_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "HARNESS_", "PYTEST_XDIST"))}
     env.update(AWS_ACCESS_KEY_ID=info["admin_access_key_id"], AWS_SECRET_ACCESS_KEY=info["admin_secret_access_key"],
                AWS_DEFAULT_REGION=info["region"], HARNESS_DEMO_PASSWORD="Demo1234pass",
                HARNESS_ADMIN_PASSWORD="Admin1234pass", HARNESS_MFA_PASSWORD="Aaaa1111",
