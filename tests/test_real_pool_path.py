@@ -126,7 +126,7 @@ def test_a_missing_password_variable_is_named(served, tmp_path):
     assert "password of demo                    MISSING" in result.stdout
     assert "pre-flight: password of demo: HARNESS_DEMO_PASSWORD is not set (personas.demo.password_env)" \
         in result.stdout
-    assert "2 passed, 1 skipped" in result.stdout
+    assert " 1 skipped" in result.stdout and " failed" not in result.stdout.splitlines()[-1]
 
 
 def test_users_the_run_did_not_create_are_never_modified(served, tmp_path, monkeypatch):
