@@ -41,6 +41,7 @@ PY = sys.executable
 
 sys.path.insert(0, str(BENCH))
 from baseline_playwright import JOURNEYS  # noqa: E402
+from results_file import write_section  # noqa: E402
 
 
 # --- running things ---------------------------------------------------------------------
@@ -319,13 +320,7 @@ def report(data: dict) -> str:
 
 
 def write(section: str) -> None:
-    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    block = f"{BEGIN}\n{section}\n{END}"
-    if BEGIN in text and END in text:
-        text = text[:text.index(BEGIN)] + block + text[text.index(END) + len(END):]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    RESULTS.write_text(text)
+    write_section(BEGIN, END, section, RESULTS)
 
 
 def main() -> int:
