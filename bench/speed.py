@@ -339,9 +339,6 @@ def main() -> int:
             "chromium": chromium_version()}
     tmp = tempfile.mkdtemp(prefix="harness-speed-")
 
-    def say(text):
-        print(f"[speed] {text}", flush=True)
-
     data["serial"], data["parallel"], data["boto3_rounds"], data["playwright_rounds"] = [], [], [], []
     for i in range(runs):
         # each round: the specs, then the baselines right after (the same machine state)
@@ -371,6 +368,10 @@ def main() -> int:
             r.pop("output", None)
     (BENCH / ".speed-last.json").write_text(json.dumps(data))
     return finish(data, args.no_write)
+
+
+def say(text: str) -> None:
+    print(f"[speed] {text}", flush=True)
 
 
 def finish(data: dict, no_write: bool) -> int:
