@@ -276,9 +276,9 @@ def report(data: dict) -> str:
     if data.get("suite_serial"):
         a, b = data["suite_serial"], data["suite_parallel"]
         lines.append(f"| whole suite `pytest` serial (1 run) | {s(a['wall'])} ({a['summary']}) | ≤ 30 s | "
-                     f"{verdict(a['wall'] <= 30)} |")
+                     f"{verdict(a['rc'] == 0 and a['wall'] <= 30)} |")
         lines.append(f"| whole suite `pytest -n 2` (1 run) | {s(b['wall'])} ({b['summary']}) | faster than serial | "
-                     f"{verdict(b['wall'] < a['wall'])} |")
+                     f"{verdict(b['rc'] == 0 and b['wall'] < a['wall'])} |")
     lines += [
         "",
         "Browser scenarios against `bench/baseline_playwright.py` (same pages, same server, bare Playwright, "
