@@ -44,7 +44,27 @@ SIGN_INS = {
 
 
 class MutationRefused(HarnessError):
-    """A scenario needs to change a pool the configuration does not let the run change."""
+    """A scenario needs to change a pool the configuration does not let the run change
+    (``allow_mutation: false``): the scenario is skipped with this reason, not failed."""
+
+    def skip_reason(self) -> str:
+        return f"read-only run: {self}"
+
+    def summary_key(self) -> str:
+        return str(self).split(", and scenarios.yaml")[0]
+
+
+class UnsafeChangeRefused(MutationRefused):
+    """A scenario needs a change the harness never makes on a real pool, even when it may
+    change the pool: a change to a user the run did not create, or one it cannot undo. The
+    scenario cannot be verified safely on this pool: skipped with the reason, not failed
+    (the pool is not at fault; the scenario needs a persona the run creates)."""
+
+    def skip_reason(self) -> str:
+        return f"unsafe on a real pool: {self}"
+
+    def summary_key(self) -> str:
+        return str(self).split(":")[0]
 
 
 def classify(service: str, operation: str) -> str:
@@ -70,6 +90,13 @@ class MutationGate:
         self.target = target
         self.undoing = False  # set while the ledger's changes are being undone
         self._sessions: dict[str, str] = {}  # sign-in session -> the user signing in
+        self._signed_in: dict[str, str] = {}  # an access token's username claim -> the name it signed in with
+
+    def _token_user(self, access_token: str | None) -> str | None:
+        """The user an access token belongs to, by the name the run signed in with (an email)
+        where the run signed it in, else the token's own username claim."""
+        claim = token_username(access_token)
+        return self._signed_in.get(claim, claim) if claim else None
 
     def attach(self, client):
         client.meta.events.register("before-parameter-build", self._before_call)
@@ -99,18 +126,19 @@ class MutationGate:
             if ledger.original_pool_mfa(target.user_pool_id) is None:
                 ledger.pool_mfa_changing(target.user_pool_id, target.pool_mfa(), target.endpoint_url)
         elif service == "cognito-idp" and {"Username", "AccessToken", "Session"} & set(params):
-            who = (params.get("Username") or token_username(params.get("AccessToken"))
+            who = (params.get("Username") or self._token_user(params.get("AccessToken"))
                    or self._sessions.get(params.get("Session")))
             if not target.owns_user(who):
-                raise HarnessError(f"refusing to {what} for {who}: this run did not create that user, "
-                                   "and the harness never modifies users it did not create")
+                raise UnsafeChangeRefused(f"refusing to {what} for {who}: this run did not create that user, "
+                                          "and the harness never modifies users it did not create")
         elif service == "s3" and operation == "PutObject":
             ledger.object_writing(target.user_pool_id, params["Bucket"], params["Key"], target.endpoint_url)
         elif service == "s3" and operation == "DeleteObject" and self.undoing:
             pass  # the restore deletes an object the ledger holds
         else:
-            raise HarnessError(f"refusing to {what} on the real pool {target.user_pool_id}: the harness makes "
-                               "no change it cannot undo (users it creates, the pool's MFA configuration)")
+            raise UnsafeChangeRefused(f"refusing to {what} on the real pool {target.user_pool_id}: the harness "
+                                      "makes no change it cannot undo (users it creates, the pool's MFA "
+                                      "configuration)")
 
     def _after_call(self, parsed, model, context=None, **_):
         """Remembers who a sign-in session belongs to, and the internal name of a created user."""
@@ -118,11 +146,16 @@ class MutationGate:
         parsed = parsed or {}
         if model.name == "AdminCreateUser" and (parsed.get("User") or {}).get("Username"):
             self.target.user_was_created(params["Username"], parsed["User"]["Username"])
-        elif parsed.get("Session"):
+        elif parsed.get("Session") or (parsed.get("AuthenticationResult") or {}).get("AccessToken"):
             who = (params.get("AuthParameters") or params.get("ChallengeResponses") or {}).get("USERNAME")
             who = who or self._sessions.get(params.get("Session"))
-            if who:
+            if not who:
+                return
+            if parsed.get("Session"):
                 self._sessions[parsed["Session"]] = who
+            claim = token_username((parsed.get("AuthenticationResult") or {}).get("AccessToken"))
+            if claim:
+                self._signed_in[claim] = who
 
 
 def _describe(operation: str, params: dict) -> str:

@@ -14,11 +14,12 @@ import pytest
 
 from . import preflight, restore
 from .errors import HarnessError
-from .gate import MutationRefused
+from .gate import MutationRefused, UnsafeChangeRefused
 from .ledger import Ledger, default_path
 from .target import Target, aws_target
 
 SKIPPED_FOR_CHANGES: Counter = Counter()
+SKIPPED_AS_UNSAFE: Counter = Counter()
 
 
 @pytest.hookimpl(trylast=True)
@@ -62,13 +63,16 @@ def _fail_unless_all_undone(lines) -> None:
 
 
 def refused_change_skips(item, call, report) -> None:
-    """A change the gate refused (allow_mutation: false) makes the scenario a skip, with the reason."""
+    """A change the gate refused makes the scenario a skip, with the reason: the run may not
+    change the pool (allow_mutation: false), or the change would touch a user the run did not
+    create / could not be undone (unsafe on a real pool, whatever allow_mutation says)."""
     if call.excinfo is None or not call.excinfo.errisinstance(MutationRefused) or report.when == "teardown":
         return
-    reason = f"read-only run: {call.excinfo.value}"
+    err = call.excinfo.value
     report.outcome = "skipped"
-    report.longrepr = (str(item.path), item.location[1] or 0, f"Skipped: {reason}")
-    SKIPPED_FOR_CHANGES[str(call.excinfo.value).split(", and scenarios.yaml")[0]] += 1
+    report.longrepr = (str(item.path), item.location[1] or 0, f"Skipped: {err.skip_reason()}")
+    counter = SKIPPED_AS_UNSAFE if isinstance(err, UnsafeChangeRefused) else SKIPPED_FOR_CHANGES
+    counter[err.summary_key()] += 1
 
 
 def scenario_steps(item) -> tuple[list[str], set[str]] | None:
@@ -119,10 +123,10 @@ def pytest_collection_modifyitems(session, config, items):
 
 
 def pytest_terminal_summary(terminalreporter):
-    if SKIPPED_FOR_CHANGES:
-        total = sum(SKIPPED_FOR_CHANGES.values())
-        terminalreporter.write_line(
-            f"cognito-harness: {total} scenarios skipped because the run may not change the pool "
-            "(targets.aws.allow_mutation: false):")
-        for what, count in SKIPPED_FOR_CHANGES.most_common():
-            terminalreporter.write_line(f"  {count} x {what}")
+    for counter, why in ((SKIPPED_FOR_CHANGES, "the run may not change the pool (targets.aws.allow_mutation: false)"),
+                         (SKIPPED_AS_UNSAFE, "they need a change the harness never makes on a real pool (a user the "
+                                             "run did not create, or a change it cannot undo)")):
+        if counter:
+            terminalreporter.write_line(f"cognito-harness: {sum(counter.values())} scenarios skipped because {why}:")
+            for what, count in counter.most_common():
+                terminalreporter.write_line(f"  {count} x {what}")

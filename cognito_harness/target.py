@@ -22,7 +22,7 @@ from botocore.exceptions import ClientError, NoCredentialsError, NoRegionError
 from .aws_clients import RETRIES, admin_session, credentials_client, public_client
 from .config import Config
 from .errors import HarnessError
-from .gate import MutationGate, MutationRefused
+from .gate import MutationGate, MutationRefused, UnsafeChangeRefused
 from .ledger import Ledger
 
 
@@ -223,8 +223,8 @@ class Target:
     def require_own_user(self, what: str, email: str | None = None, username: str | None = None) -> None:
         """On a real pool, only users this run created may be changed."""
         if not (self.owns_user(email) or self.owns_user(username)):
-            raise HarnessError(f"refusing to {what} for {email or username}: this run did not create that user, "
-                               "and the harness never modifies users it did not create")
+            raise UnsafeChangeRefused(f"refusing to {what} for {email or username}: this run did not create that "
+                                      "user, and the harness never modifies users it did not create")
 
     def delete_user(self, email: str) -> bool:
         """Deletes a user this run created (False if it was already gone)."""

@@ -186,6 +186,10 @@ GATE_FEATURE = '''Feature: Steps that change the pool their own way
 
   Scenario: A step changes a user it did not create
     When a step turns on TOTP for "demo" with the admin client directly
+
+  Scenario: An existing user signs out of every device (the project's own steps)
+    Given "demo" is signed in
+    When "demo" signs out of every device
 '''
 
 GATE_STEPS = '''from pytest_bdd import scenarios, when
@@ -230,13 +234,18 @@ def test_no_step_changes_the_pool_past_the_gate(moto_endpoint, tmp_path, allow_m
                             env=moto_endpoint.env(HARNESS_LEDGER=_ledger(tmp_path), PYTHONPATH=str(rp.ROOT)))
     out = result.stdout
     if allow_mutation:
-        assert "1 passed, 2 failed" in out or "2 failed, 1 passed" in out, out[-3000:]
-        assert "refusing to update user pool on the real pool" in out
-        assert "refusing to admin set user MFA preference demo@example.com for demo@example.com: this run did " \
-               "not create that user" in out
+        # what it cannot undo, or a user it did not create: skipped as unsafe (the pool is not at fault)
+        assert "1 passed, 3 skipped" in out, out[-3000:]
+        assert "unsafe on a real pool: refusing to update user pool on the real pool" in out
+        assert "unsafe on a real pool: refusing to admin set user MFA preference demo@example.com for " \
+               "demo@example.com: this run did not create that user" in out
+        assert "unsafe on a real pool: refusing to global sign out for demo@example.com: this run did not " \
+               "create that user" in out
+        assert "3 scenarios skipped because they need a change the harness never makes on a real pool" in out
     else:
-        assert "3 skipped" in out, out[-3000:]
+        assert "4 skipped" in out, out[-3000:]
         assert "read-only run: needs to change the pool (set the pool's MFA to OPTIONAL" in out
+        assert "read-only run: needs to change the pool (global sign out)" in out
     assert not same(before, moto_endpoint.listing()), same(before, moto_endpoint.listing())
 
 
