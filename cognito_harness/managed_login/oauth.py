@@ -13,19 +13,16 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hmac
-import hashlib
-import secrets
+import json
 from dataclasses import dataclass
 from typing import Any, Mapping
 from urllib.parse import quote, unquote, urlencode
 
-from moto.core.exceptions import JsonRESTError
-
 from ..clock import CLOCK
+from ..embedded import pool_access
+from ..embedded.pool_access import AppClient, PoolError, find_client
 from . import codes as codes_mod
 from .codes import CodeStore
-from .pools import ClientRef, backend_holding_access_token, find_client, jwt_claims
 
 RESERVED_SCOPES = ("openid", "email", "phone", "profile", "aws.cognito.signin.user.admin")
 ADMIN_SCOPE = "aws.cognito.signin.user.admin"
@@ -92,7 +89,7 @@ class _Duplicate(Exception):
 
 @dataclass
 class AuthorizeRequest:
-    client: ClientRef
+    client: AppClient
     redirect_uri: str
     scopes: tuple[str, ...]
     state: str | None
@@ -106,7 +103,7 @@ class AuthorizeRequest:
         return self.client.client_id
 
 
-def _client_oauth_enabled(ref: ClientRef) -> bool:
+def _client_oauth_enabled(ref: AppClient) -> bool:
     return bool(ref.config.get("AllowedOAuthFlowsUserPoolClient"))
 
 
@@ -210,7 +207,7 @@ def _basic_credentials(authorization: str | None) -> tuple[str, str] | None:
     return unquote(client_id), unquote(secret)  # RFC 6749 §2.3.1: form-encoded first
 
 
-def authenticate_client(form, authorization: str | None) -> ClientRef:
+def authenticate_client(form, authorization: str | None) -> AppClient:
     """A client with a secret must prove it (Basic, or client_secret in the body);
     any failure is invalid_client, 401 (RFC 6749 §5.2)."""
     basic = _basic_credentials(authorization)
@@ -230,8 +227,8 @@ def authenticate_client(form, authorization: str | None) -> ClientRef:
     ref = find_client(client_id)
     if ref is None:
         raise OAuthError("invalid_client", "unknown client", 401)
-    if ref.client.generate_secret:
-        if not secret or not secrets.compare_digest(str(secret).encode(), str(ref.client.secret).encode()):
+    if ref.has_secret:
+        if not ref.secret_matches(secret):
             raise OAuthError("invalid_client", "client authentication failed", 401)
     return ref
 
@@ -261,7 +258,7 @@ def token_grant(form, authorization: str | None, store: CodeStore) -> dict[str, 
     raise OAuthError("unsupported_grant_type", "grant_type must be authorization_code or refresh_token")
 
 
-def _code_grant(ref: ClientRef, p: _Params, store: CodeStore) -> dict[str, Any]:
+def _code_grant(ref: AppClient, p: _Params, store: CodeStore) -> dict[str, Any]:
     if "code" not in (ref.config.get("AllowedOAuthFlows") or []):
         raise OAuthError("unauthorized_client", "the authorization code grant is not allowed for this client")
     code, redirect_uri, verifier = p.one("code"), p.one("redirect_uri"), p.one("code_verifier")
@@ -272,7 +269,7 @@ def _code_grant(ref: ClientRef, p: _Params, store: CodeStore) -> dict[str, Any]:
         raise OAuthError("invalid_grant", "the code is invalid or was already used")
     if record.expired(CLOCK.now()):
         raise OAuthError("invalid_grant", "the code has expired")
-    if record.client_id != ref.client_id or record.pool_id != ref.pool.id:
+    if record.client_id != ref.client_id or record.pool_id != ref.pool_id:
         raise OAuthError("invalid_grant", "the code was issued to another client")
     if record.redirect_uri != redirect_uri:
         raise OAuthError("invalid_grant", "redirect_uri does not match the authorization request")
@@ -284,13 +281,11 @@ def _code_grant(ref: ClientRef, p: _Params, store: CodeStore) -> dict[str, Any]:
     elif verifier:
         # PKCE downgrade (OAuth 2.0 Security BCP, RFC 9700 §2.1.1): no challenge was sent.
         raise OAuthError("invalid_grant", "code_verifier given, but the authorization request had no code_challenge")
-    user = ref.pool._get_user(record.username)
-    if user is None or not user.enabled:
+    if not ref.user_can_sign_in(record.username):
         raise OAuthError("invalid_grant", "the user cannot sign in")
     try:
-        result = ref.backend.issue_tokens(ref.pool, ref.client, record.username,
-                                          scope=" ".join(record.scopes), nonce=record.nonce)["AuthenticationResult"]
-    except JsonRESTError:
+        result = ref.issue_tokens(record.username, scope=" ".join(record.scopes), nonce=record.nonce)
+    except PoolError:
         raise OAuthError("invalid_grant", "the user cannot sign in")
     out = {"access_token": result["AccessToken"], "refresh_token": result["RefreshToken"],
            "token_type": "Bearer", "expires_in": result["ExpiresIn"]}
@@ -299,26 +294,14 @@ def _code_grant(ref: ClientRef, p: _Params, store: CodeStore) -> dict[str, Any]:
     return out
 
 
-def secret_hash(secret: str, username: str, client_id: str) -> str:
-    digest = hmac.new(secret.encode(), (username + client_id).encode(), hashlib.sha256).digest()
-    return base64.b64encode(digest).decode()
-
-
-def _refresh_grant(ref: ClientRef, p: _Params) -> dict[str, Any]:
+def _refresh_grant(ref: AppClient, p: _Params) -> dict[str, Any]:
     token = p.one("refresh_token")
     if not token:
         raise OAuthError("invalid_request", "refresh_token is required")
-    params = {"REFRESH_TOKEN": token}
-    record = ref.pool.refresh_tokens.get(token)
-    if ref.client.generate_secret and record:
-        # The client proved its secret above; the API path wants it as a SECRET_HASH.
-        params["USERNAME"] = record[1]
-        params["SECRET_HASH"] = secret_hash(ref.client.secret, record[1], ref.client_id)
     try:
-        result = ref.backend.initiate_auth(ref.client_id, "REFRESH_TOKEN_AUTH", params,
-                                           via_managed_login=True)["AuthenticationResult"]
-    except JsonRESTError as err:
-        if err.error_type == "NotAuthorizedException":
+        result = ref.refresh(token)  # the client proved its secret above
+    except PoolError as err:
+        if err.code == "NotAuthorizedException":
             raise OAuthError("invalid_grant", err.message)
         raise OAuthError("invalid_request", err.message)
     return {"access_token": result["AccessToken"], "id_token": result["IdToken"],
@@ -334,6 +317,16 @@ def bearer_token(authorization: str | None) -> str | None:
     return value.strip() or None
 
 
+def jwt_claims(token: str) -> dict:
+    """The payload of one of the pool's own JWTs, unverified (only read for a token the
+    pool's token store knows, which the pool signed itself)."""
+    try:
+        part = token.split(".")[1]
+        return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    except (IndexError, ValueError):
+        return {}
+
+
 _PROFILE_ATTRIBUTES = ("name", "given_name", "family_name", "middle_name", "nickname",
                        "preferred_username", "profile", "picture", "website", "gender",
                        "birthdate", "zoneinfo", "locale", "updated_at", "address")
@@ -344,13 +337,12 @@ def userinfo(token: str | None) -> dict[str, Any]:
     userInfo endpoint); email_verified / phone_number_verified as the strings userInfo returns."""
     if not token:
         raise OAuthError("invalid_request", "an access token is required (Authorization: Bearer)", 401)
-    backend = backend_holding_access_token(token)
-    if backend is None:
-        raise OAuthError("invalid_token", "Invalid Access Token", 401)
     try:
-        user = backend.user_info(token)
-    except JsonRESTError as err:
+        user = pool_access.user_info(token)
+    except PoolError as err:
         raise OAuthError("invalid_token", err.message, 401)
+    if user is None:
+        raise OAuthError("invalid_token", "Invalid Access Token", 401)
     scopes = set(str(jwt_claims(token).get("scope", "")).split())
     if not scopes & {"openid", ADMIN_SCOPE}:
         raise OAuthError("insufficient_scope", "the access token has neither openid nor "
@@ -387,7 +379,7 @@ def revoke(form, authorization: str | None) -> None:
         raise OAuthError("invalid_request", "token was given more than once")
     if not token:
         raise OAuthError("invalid_request", "token is required")
-    outcome = ref.backend.revoke_refresh_token(ref.pool, ref.client_id, token)
+    outcome = ref.revoke_refresh_token(token)
     if outcome == "not-a-refresh-token":
         raise OAuthError("unsupported_token_type", "only refresh tokens can be revoked")
     if outcome == "other-client":

@@ -3,21 +3,20 @@
 
 Each POST needs the flow cookie and that flow's CSRF token (403 otherwise). The sign-in
 itself is the backend's: the same rules as InitiateAuth / RespondToAuthChallenge /
-AssociateSoftwareToken / VerifySoftwareToken, called in process with
-`via_managed_login=True`."""
+AssociateSoftwareToken / VerifySoftwareToken, called in process through
+cognito_harness/embedded/pool_access.py (the emulator's one door to the pools)."""
 
 from __future__ import annotations
 
 from typing import Callable
 
-from moto.core.exceptions import JsonRESTError
 from werkzeug.wrappers import Request, Response
 
+from ..embedded.pool_access import PoolError
 from . import pages, qr
 from .codes import CodeStore
 from .flow import COOKIE_NAME, STAGE_CODE, STAGE_SETUP, FlowStore, SignInFlow
-from .oauth import (AuthorizeRequest, ErrorPage, RedirectError, callback_location, secret_hash,
-                    validate_authorize)
+from .oauth import AuthorizeRequest, ErrorPage, RedirectError, callback_location, validate_authorize
 from .responses import html, redirect, set_flow_cookie
 
 DEFAULT_ISSUER = "cognito-demo"
@@ -26,15 +25,6 @@ MSG_NO_SIGN_IN = "There is no sign-in in progress here. Go back to the app and s
 MSG_TOO_MANY_CODES = "That was the last attempt for this sign-in."
 MSG_NEW_PASSWORD = ("This account must set a new password first. The embedded managed login does not "
                     "emulate that page: give the user a permanent password (admin-set-user-password).")
-
-
-def _signed(auth: AuthorizeRequest, params: dict[str, str]) -> dict[str, str]:
-    """The managed login is the client itself: for a client with a secret it adds the
-    SECRET_HASH the API path asks apps for."""
-    client = auth.client.client
-    if client.generate_secret:
-        params = dict(params, SECRET_HASH=secret_hash(client.secret, params["USERNAME"], client.id))
-    return params
 
 
 class SignInPages:
@@ -91,7 +81,7 @@ class SignInPages:
 
     def _complete(self, flow: SignInFlow, auth: AuthorizeRequest, username: str) -> Response:
         code = self.codes.issue(
-            pool_id=auth.client.pool.id, client_id=auth.client_id, redirect_uri=auth.redirect_uri,
+            pool_id=auth.client.pool_id, client_id=auth.client_id, redirect_uri=auth.redirect_uri,
             username=username, scopes=auth.scopes, code_challenge=auth.code_challenge,
             code_challenge_method=auth.code_challenge_method, nonce=auth.nonce)
         flow.reset()
@@ -130,12 +120,10 @@ class SignInPages:
                 return html(pages.email_step(action, flow.csrf, "", "Enter your email address."),
                             redirect_uri=auth.redirect_uri)
             return html(pages.password_step(action, flow.csrf, email), redirect_uri=auth.redirect_uri)
-        backend = auth.client.backend
+        client = auth.client
         try:
-            result = backend.initiate_auth(auth.client_id, "USER_PASSWORD_AUTH",
-                                           _signed(auth, {"USERNAME": email, "PASSWORD": password or ""}),
-                                           via_managed_login=True)
-        except JsonRESTError as err:
+            result = client.sign_in(email, password or "")
+        except PoolError as err:
             return self._password_form(flow, auth, email, err.message)
         if "SignedIn" in result:
             return self._complete(flow, auth, result["SignedIn"])
@@ -146,8 +134,8 @@ class SignInPages:
             return redirect("/mfa")
         if challenge == "MFA_SETUP":
             try:
-                assoc = backend.associate_software_token(None, result["Session"])
-            except JsonRESTError as err:
+                assoc = client.associate_software_token(result["Session"])
+            except PoolError as err:
                 return self._password_form(flow, auth, email, err.message)
             flow.stage, flow.request, flow.email = STAGE_SETUP, auth, email
             flow.cognito_session, flow.secret = assoc["Session"], assoc["SecretCode"]
@@ -171,14 +159,11 @@ class SignInPages:
         auth = flow.request
         code = (req.form.get("totp_code") or "").strip()
         try:
-            result = auth.client.backend.respond_to_auth_challenge(
-                flow.cognito_session, auth.client_id, "SOFTWARE_TOKEN_MFA",
-                _signed(auth, {"USERNAME": flow.email, "SOFTWARE_TOKEN_MFA_CODE": code}),
-                via_managed_login=True)
-        except JsonRESTError as err:
-            if err.error_type == "NotAuthorizedException":  # the challenge session is over
+            result = auth.client.answer_code(flow.cognito_session, flow.email, code)
+        except PoolError as err:
+            if err.code == "NotAuthorizedException":  # the challenge session is over
                 return self._ended(flow, err.message)
-            if not auth.client.backend.challenge_session_live(flow.cognito_session):
+            if not auth.client.challenge_session_live(flow.cognito_session):
                 return self._ended(flow, f"{err.message}. {MSG_TOO_MANY_CODES}")
             return html(pages.authenticator_code(self.style, flow.csrf, err.message),
                         redirect_uri=auth.redirect_uri)
@@ -203,19 +188,16 @@ class SignInPages:
         if isinstance(flow, Response):
             return flow
         auth = flow.request
-        backend = auth.client.backend
         code = (req.form.get("totp_code") or "").strip()
         try:
-            verified = backend.verify_software_token(None, flow.cognito_session, code, "Authenticator")
-        except JsonRESTError as err:
-            if err.error_type == "NotAuthorizedException":
+            verified = auth.client.verify_software_token(flow.cognito_session, code)
+        except PoolError as err:
+            if err.code == "NotAuthorizedException":
                 return self._ended(flow, err.message)
             return self._setup_page(flow, err.message)
         flow.cognito_session = verified["Session"]
         try:
-            result = backend.respond_to_auth_challenge(flow.cognito_session, auth.client_id, "MFA_SETUP",
-                                                       _signed(auth, {"USERNAME": flow.email}),
-                                                       via_managed_login=True)
-        except JsonRESTError as err:
+            result = auth.client.finish_setup(flow.cognito_session, flow.email)
+        except PoolError as err:
             return self._ended(flow, err.message)
         return self._complete(flow, auth, result["SignedIn"])

@@ -1,0 +1,81 @@
+"""Only cognito_harness/embedded/ touches moto.
+
+The managed-login emulator, the CLI, the pytest plugins and the rest of the package reach
+the embedded pool through embedded/ (pool_access.py for the managed login). A moto upgrade
+then has one place to look at — and the canary (test_moto_canary.py) checks every moto
+internal that package relies on. This test reads every module's syntax tree: an
+`import moto...`, a `from moto... import`, or an `importlib.import_module("moto...")` /
+`__import__("moto...")` anywhere outside embedded/ fails it.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import cognito_harness
+
+PACKAGE = Path(cognito_harness.__file__).resolve().parent
+ALLOWED = PACKAGE / "embedded"
+
+
+def _is_moto(name: str | None) -> bool:
+    return bool(name) and (name == "moto" or name.startswith("moto."))
+
+
+def moto_imports(path: Path) -> list[str]:
+    """Every place in one module that imports moto: 'file:line: what'."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found = []
+    for node in ast.walk(tree):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names if _is_moto(alias.name)]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and _is_moto(node.module):
+            names = [node.module]
+        elif isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
+            func = node.func
+            called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if called in ("import_module", "__import__") and isinstance(node.args[0].value, str) \
+                    and _is_moto(node.args[0].value):
+                names = [node.args[0].value]
+        found += [f"{path.name}:{node.lineno}: imports {name}" for name in names]
+    return found
+
+
+def outside_embedded(package: Path = PACKAGE) -> list[Path]:
+    allowed = package / "embedded"
+    return sorted(p for p in package.rglob("*.py") if allowed not in p.parents)
+
+
+def test_nothing_outside_embedded_imports_moto():
+    modules = outside_embedded()
+    assert len(modules) > 40, f"the scan found only {len(modules)} modules under {PACKAGE}"
+    offenders = [hit for path in modules for hit in moto_imports(path)]
+    assert not offenders, ("only cognito_harness/embedded/ may import moto (the managed login goes through "
+                           "embedded/pool_access.py):\n  " + "\n  ".join(offenders))
+
+
+def test_the_managed_login_is_scanned_and_embedded_is_not():
+    modules = outside_embedded()
+    assert PACKAGE / "managed_login" / "oauth.py" in modules
+    assert PACKAGE / "managed_login" / "signin.py" in modules
+    assert not [p for p in modules if ALLOWED in p.parents]
+    assert moto_imports(ALLOWED / "pool_access.py"), "embedded/pool_access.py imports moto: the scan must see it"
+
+
+def test_the_scan_sees_every_way_of_importing_moto(tmp_path):
+    package = tmp_path / "pkg"
+    (package / "embedded").mkdir(parents=True)
+    (package / "embedded" / "ok.py").write_text("from moto.core.exceptions import JsonRESTError\n")
+    (package / "sneaky.py").write_text(
+        "import json, moto.cognitoidp as idp\n"
+        "from moto.core.exceptions import JsonRESTError\n"
+        "import importlib\n"
+        "def later():\n"
+        "    return importlib.import_module('moto.cognitoidp.models'), __import__('moto')\n"
+        "from .motorway import x  # a relative import is not moto\n"
+        "import motor  # nor a package whose name starts with moto\n")
+    hits = [hit for path in outside_embedded(package) for hit in moto_imports(path)]
+    assert hits == ["sneaky.py:1: imports moto.cognitoidp", "sneaky.py:2: imports moto.core.exceptions",
+                    "sneaky.py:5: imports moto.cognitoidp.models", "sneaky.py:5: imports moto"], hits
