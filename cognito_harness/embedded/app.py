@@ -20,13 +20,12 @@ import mimetypes
 import re
 import sys
 import traceback
-from importlib import resources
 from typing import Callable
 
 from moto.cognitoidp.models import cognitoidp_backends
 from moto.core import DEFAULT_ACCOUNT_ID
 
-from .. import security_headers
+from .. import security_headers, web_pages
 from ..clock import CLOCK
 from . import api_requests, guard, identity, install
 from .guard import SECURITY_HEADERS
@@ -254,12 +253,9 @@ class HarnessApp:
 
     def _verify_page(self, name, start_response):
         if name == "config.json":
-            info = self.info()
-            keys = ("endpoint_url", "region", "user_pool_id", "client_id", "identity_pool_id",
-                    "managed_login_url", "callback_url")
-            return json_response(start_response, 200, {k: info.get(k) for k in keys})
+            return json_response(start_response, 200, web_pages.settings(self.info()))
         try:
-            data = resources.files("cognito_harness.web").joinpath(name).read_bytes()
+            data = web_pages.with_settings(web_pages.read(name), web_pages.settings(self.info()))
         except (FileNotFoundError, OSError):
             return json_response(start_response, 404, {"error": f"no page {name}"})
         ctype = mimetypes.guess_type(name)[0] or "application/octet-stream"

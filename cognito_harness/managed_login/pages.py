@@ -33,8 +33,15 @@ def render(name: str, **fields) -> Safe:
     return Safe(_template(name).substitute({k: _escape(v) for k, v in fields.items()}))
 
 
+@lru_cache(maxsize=None)
+def _stylesheet() -> Safe:
+    """static/managed-login.css, written into every page (a <link> would cost a request per page)."""
+    css = resources.files("cognito_harness.managed_login").joinpath("static", "managed-login.css").read_text("utf-8")
+    return Safe(css)
+
+
 def page(style: str, title: str, content: Safe) -> str:
-    return render("layout.html", title=title, style=style, content=content)
+    return render("layout.html", title=title, style=style, content=content, stylesheet=_stylesheet())
 
 
 def error_box(style: str, message: str | None) -> Safe:

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from playwright.sync_api import Dialog, Locator
@@ -47,14 +48,14 @@ class _VerifyPage(PageObject):
         return json.loads(pre.inner_text())
 
     def wait_for_status(self, text: str, timeout: float | None = None) -> str:
-        """Wait until role=status contains `text`; an error shown first fails at once."""
+        """Wait until role=status contains `text`; an error shown first fails at once.
+
+        One wait through the same locators as every other check (role=alert counts only
+        while it is shown: a hidden element has no role), so the page's document is queried
+        in one JavaScript world only."""
+        done = self.status.filter(has_text=re.compile(re.escape(text))).or_(self.alert)
         try:
-            self.page.wait_for_function(
-                """([needle]) => {
-                    const s = document.querySelector('[role=status]');
-                    const a = document.querySelector('[role=alert]');
-                    return (s && s.textContent.includes(needle)) || (a && !a.hidden && a.textContent);
-                }""", arg=[text], timeout=timeout)
+            done.first.wait_for(state="visible", timeout=timeout)
         except PlaywrightTimeoutError:
             raise AssertionError(f"the page never showed {text!r}; status {self.status_text()!r}") from None
         error = self.alert_text()
