@@ -59,6 +59,15 @@ def test_the_flag_serves_moto_api_but_still_without_cors():
     assert "Access-Control-Allow-Origin" not in served.headers, "moto's reflected CORS is stripped"
 
 
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE"])
+def test_verification_pages_answer_other_methods_with_405(embedded, method):
+    """A write to /verify/ once fell through to moto's S3 routes and answered 500."""
+    for path in ("/verify/config.json", "/verify/hosted-ui-verify.html"):
+        status, headers, body = raw(embedded, method, path, b"{}", {"Content-Type": "application/json"})
+        assert status == 405 and headers["allow"] == "GET, HEAD", (path, body)
+        assert headers["x-content-type-options"] == "nosniff"
+
+
 # --- CORS ------------------------------------------------------------------------------------
 
 def test_cognito_json_api_is_cross_origin_other_services_are_not(embedded):

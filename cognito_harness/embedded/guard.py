@@ -1,6 +1,7 @@
 """What the served port lets in, and what a web page on another origin may read from it.
 
-Every request to the embedded server passes here first (HarnessApp.__call__):
+Every request to the embedded server passes here first (HarnessApp.__call__, with the
+request as a werkzeug Request):
 
 - the body: read once, at most MAX_BODY_BYTES (413 beyond), a Content-Length that is not a
   non-negative integer is a 400 — nothing blocks a thread or allocates what a client asks;
@@ -25,9 +26,12 @@ import re
 import secrets
 from dataclasses import dataclass
 
+from werkzeug.wrappers import Request, Response
+
 from .. import security_headers
 
 MAX_BODY_BYTES = 256 * 1024
+_BODY_KEY = "cognito_harness.body"
 TOKEN_HEADER = "X-Harness-Token"
 CONTROL_PREFIX = "/_harness/"
 
@@ -55,8 +59,10 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def read_body(environ) -> Refusal | None:
-    """Reads the request body once (bounded) and leaves it in environ['wsgi.input']."""
+def read_body(req: Request) -> Refusal | None:
+    """Reads the request body once (bounded), before anything else looks at it, and leaves
+    it readable again in the WSGI environ for moto (`body_of(req)` gives it to the harness)."""
+    environ = req.environ
     raw = environ.get("CONTENT_LENGTH") or ""
     chunked = "chunked" in (environ.get("HTTP_TRANSFER_ENCODING") or "").lower()
     if raw.strip():
@@ -75,8 +81,14 @@ def read_body(environ) -> Refusal | None:
     environ["wsgi.input"] = io.BytesIO(body)
     environ["CONTENT_LENGTH"] = str(len(body))
     environ.pop("HTTP_TRANSFER_ENCODING", None)
-    environ["cognito_harness.body"] = body
+    environ[_BODY_KEY] = body
     return None
+
+
+def body_of(req: Request) -> bytes:
+    """The request body read by read_body (never req.get_data(): that would consume the
+    stream moto reads after the harness)."""
+    return req.environ.get(_BODY_KEY, b"")
 
 
 def _too_large() -> Refusal:
@@ -94,14 +106,13 @@ def debug_surface_refusal(path: str, expose_moto_api: bool) -> Refusal | None:
                                   "(start the server with --expose-moto-api to serve it)"})
 
 
-def control_refusal(environ, token: str) -> Refusal | None:
+def control_refusal(req: Request, token: str) -> Refusal | None:
     """A /_harness/ request that changes something must carry JSON and the server's token."""
-    if environ.get("REQUEST_METHOD", "GET") in ("GET", "HEAD"):
+    if req.method in ("GET", "HEAD"):
         return None
-    mimetype = (environ.get("CONTENT_TYPE") or "").split(";", 1)[0].strip().lower()
-    if mimetype != "application/json":
+    if req.mimetype != "application/json":
         return Refusal(415, {"error": "harness controls accept only Content-Type: application/json"})
-    sent = (environ.get("HTTP_X_HARNESS_TOKEN") or "").encode("utf-8", "replace")
+    sent = (req.headers.get(TOKEN_HEADER) or "").encode("utf-8", "replace")
     if not token or not secrets.compare_digest(sent, token.encode()):
         return Refusal(403, {"error": f"harness controls need the {TOKEN_HEADER} header: the harness_token "
                                       "of the JSON line `cognito-harness serve` printed"})
@@ -112,17 +123,17 @@ _SIGV4 = re.compile(r"^AWS4-HMAC-SHA256 Credential=[^/\s]+/\d{8}/[\w-]+/[\w-]+/a
                     r"SignedHeaders=[a-z0-9;-]+,\s*Signature=[0-9a-f]{64}$")
 
 
-def check_signature_header(environ) -> None:
+def check_signature_header(req: Request) -> None:
     """A signed Cognito call's Authorization header must be a whole SigV4 one (moto's IAM
     check fails with a KeyError on a partial one)."""
     from .api_requests import ApiError
 
-    auth = environ.get("HTTP_AUTHORIZATION")
+    auth = req.headers.get("Authorization")
     if auth is None:
         return
     signed = auth.partition("SignedHeaders=")[2].partition(",")[0].split(";")
     if not _SIGV4.match(auth.strip()) or "host" not in signed or (
-            "x-amz-date" not in signed or not environ.get("HTTP_X_AMZ_DATE")):
+            "x-amz-date" not in signed or not req.headers.get("X-Amz-Date")):
         raise ApiError("IncompleteSignatureException",
                        "The Authorization header must be AWS Signature Version 4 with Credential, "
                        "SignedHeaders (host, x-amz-date) and Signature, and X-Amz-Date must be sent.")
@@ -130,23 +141,23 @@ def check_signature_header(environ) -> None:
 
 # --- CORS --------------------------------------------------------------------------------
 
-def cors_allowed(environ) -> bool:
+def cors_allowed(req: Request) -> bool:
     """True if Cognito answers this request cross-origin."""
-    path = environ.get("PATH_INFO", "")
+    path = req.path
     if path in _CORS_PATHS or _WELL_KNOWN.match(path):
         return True
-    return path == "/" and (environ.get("HTTP_X_AMZ_TARGET") or "").startswith(_CORS_TARGETS)
+    return path == "/" and (req.headers.get("X-Amz-Target") or "").startswith(_CORS_TARGETS)
 
 
-def is_preflight(environ) -> bool:
-    return environ.get("REQUEST_METHOD") == "OPTIONS" and bool(environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD"))
+def is_preflight(req: Request) -> bool:
+    return req.method == "OPTIONS" and bool(req.headers.get("Access-Control-Request-Method"))
 
 
-def preflight(environ) -> tuple[str, list[tuple[str, str]]]:
+def preflight(req: Request) -> Response:
     """The answer to a CORS preflight: allowed for the Cognito APIs and endpoints only.
     (A preflight does not carry X-Amz-Target's value, so "/" is allowed as a whole; the
     actual response then carries the CORS header only for a Cognito target.)"""
-    path = environ.get("PATH_INFO", "")
+    path = req.path
     if path in _CORS_PATHS:
         methods, headers = "GET, POST, OPTIONS", _OAUTH_HEADERS
     elif path == "/":
@@ -154,21 +165,27 @@ def preflight(environ) -> tuple[str, list[tuple[str, str]]]:
     elif _WELL_KNOWN.match(path):
         methods, headers = "GET, OPTIONS", "Content-Type"
     else:
-        return "403 Forbidden", [("Content-Length", "0"), *SECURITY_HEADERS]
-    return "204 No Content", [("Access-Control-Allow-Origin", "*"), ("Access-Control-Allow-Methods", methods),
-                              ("Access-Control-Allow-Headers", headers), ("Access-Control-Max-Age", "600"),
-                              ("Content-Length", "0"), *SECURITY_HEADERS]
+        return _empty("403 Forbidden", [])
+    return _empty("204 No Content", [("Access-Control-Allow-Origin", "*"), ("Access-Control-Allow-Methods", methods),
+                                     ("Access-Control-Allow-Headers", headers), ("Access-Control-Max-Age", "600")])
 
 
-def with_cors_policy(start_response, allowed: bool):
-    """A start_response that drops every Access-Control-* header the app below set (moto
-    reflects any Origin) and adds `Access-Control-Allow-Origin: *` where Cognito does."""
-    def wrapped(status, headers, exc_info=None):
-        kept = [(k, v) for k, v in headers if not k.lower().startswith("access-control-")]
-        if allowed:
-            kept.append(("Access-Control-Allow-Origin", "*"))
-        return start_response(status, kept, exc_info) if exc_info else start_response(status, kept)
-    return wrapped
+def _empty(status: str, headers: list[tuple[str, str]]) -> Response:
+    """A response without a body (and without a Content-Type: there is nothing to type).
+    werkzeug sends no Content-Length on a 204 (RFC 9110 §8.6)."""
+    resp = Response(b"", status=status, headers=[*headers, *SECURITY_HEADERS])
+    resp.headers.remove("Content-Type")
+    return resp
+
+
+def apply_cors_policy(resp: Response, allowed: bool) -> Response:
+    """Drops every Access-Control-* header the app below set (moto reflects any Origin) and
+    adds `Access-Control-Allow-Origin: *` where Cognito does."""
+    for name in {k for k, _ in resp.headers if k.lower().startswith("access-control-")}:
+        del resp.headers[name]
+    if allowed:
+        resp.headers.add("Access-Control-Allow-Origin", "*")
+    return resp
 
 
 SECURITY_HEADERS = security_headers.common()

@@ -1,4 +1,4 @@
-"""The managed-login emulator's WSGI app: which paths it answers and with what.
+"""The managed-login emulator (werkzeug Request/Response): which paths it answers and with what.
 
   GET       /oauth2/authorize   validate, then 302 to /login?<same query>
   GET/POST  /login              sign-in page (classic: one form; managed: email, then password)
@@ -72,6 +72,11 @@ class ManagedLoginApp:
         return path in self.routes or path.startswith(STATIC_PREFIX)
 
     def __call__(self, environ, start_response):
+        return self.respond(environ)(environ, start_response)
+
+    def respond(self, environ) -> Response:
+        """The answer to one request, as a Response (the embedded server's front calls this
+        directly; __call__ is the same as a WSGI app)."""
         req = _Request(environ)
         try:
             resp = self.dispatch(req)
@@ -82,7 +87,7 @@ class ManagedLoginApp:
             print(f"managed login: internal error {type(err).__name__} at "
                   f"{frame.filename}:{frame.lineno}", file=sys.stderr)
             resp = html(pages.error(self.style, "Something went wrong. Try again."), 500)
-        return resp(environ, start_response)
+        return resp
 
     def dispatch(self, req: Request) -> Response:
         if req.path.startswith(STATIC_PREFIX):
