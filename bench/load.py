@@ -1,6 +1,7 @@
 """Load on the embedded server: threads of sign-in + MFA, memory and throughput measured.
 
     .venv/bin/python bench/load.py [--threads 8] [--warmup 30] [--seconds 60] [--clock-speed 300]
+                                   [--tracemalloc]
 
 Starts `cognito-harness serve` in its own process (so its memory is measured alone), makes a
 pool client with short token lifetimes (access/ID 5 min, refresh 60 min), enrols
@@ -12,12 +13,20 @@ server has to forget them; `--clock-speed 1` shows what a minute of real time do
 
 Printed (and meant for bench/RESULTS.md): the server's RSS before the load, at the end of the
 warm-up and every 10 s after, sign-ins per 10 s, latency percentiles, errors.
+
+`--tracemalloc` runs the server under Python's tracemalloc (much slower: use it to find out
+what grows, not for the figures): the server takes a snapshot at the end of the warm-up and
+at the end, and the run prints where the Python heap grew in between (by source line, and by
+file), with the traced total. RSS growth that tracemalloc does not see is the allocator's
+(freed memory kept in the process's arenas), not live objects.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -95,6 +104,52 @@ def set_up(info: dict, users: int):
     return client, app, clock, enrolled
 
 
+# The server under tracemalloc: SIGUSR1 writes a snapshot to the next numbered file.
+_TRACED_SERVER = """
+import signal, sys, tracemalloc
+tracemalloc.start(12)
+taken = [0]
+def snapshot(*_):
+    taken[0] += 1
+    tracemalloc.take_snapshot().dump(f"{sys.argv[1]}.{taken[0]}")
+    open(f"{sys.argv[1]}.{taken[0]}.done", "w").close()
+signal.signal(signal.SIGUSR1, snapshot)
+from cognito_harness.cli import main
+sys.exit(main(["serve", "--config", sys.argv[2]]))
+"""
+
+
+def _snapshot(proc, prefix: str, number: int) -> "object":
+    import tracemalloc
+
+    os.kill(proc.pid, signal.SIGUSR1)
+    done = Path(f"{prefix}.{number}.done")
+    for _ in range(600):
+        if done.exists():
+            break
+        time.sleep(0.1)
+    snap = tracemalloc.Snapshot.load(f"{prefix}.{number}")
+    return snap.filter_traces([tracemalloc.Filter(False, tracemalloc.__file__)])
+
+
+def _heap_growth(first, second) -> None:
+    total = sum(s.size for s in second.statistics("filename")) - sum(s.size for s in first.statistics("filename"))
+    print(f"tracemalloc: Python heap traced {sum(s.size for s in first.statistics('filename')) / 1e6:.1f} MB after "
+          f"warm-up, {sum(s.size for s in second.statistics('filename')) / 1e6:.1f} MB at the end ({total / 1e6:+.2f} MB)")
+    print("tracemalloc: largest growth by source line (size change, count change, where):")
+    for stat in second.compare_to(first, "lineno")[:12]:
+        frame = stat.traceback[0]
+        print(f"  {stat.size_diff / 1024:+9.1f} KB {stat.count_diff:+7d}  {frame.filename}:{frame.lineno}")
+    print("tracemalloc: by file:")
+    for stat in second.compare_to(first, "filename")[:8]:
+        print(f"  {stat.size_diff / 1024:+9.1f} KB  {stat.traceback[0].filename}")
+    top = second.compare_to(first, "traceback")[:3]
+    for stat in top:
+        print(f"tracemalloc: {stat.size_diff / 1024:+.1f} KB ({stat.count_diff:+d} blocks) allocated at:")
+        for line in stat.traceback.format()[-12:]:
+            print("   " + line)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--threads", type=int, default=8)
@@ -102,10 +157,16 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=30.0, help="seconds before measuring")
     parser.add_argument("--seconds", type=float, default=60.0, help="seconds measured")
     parser.add_argument("--clock-speed", type=float, default=300.0, help="harness seconds per real second")
+    parser.add_argument("--tracemalloc", action="store_true",
+                        help="run the server under tracemalloc and print where its heap grew after the warm-up")
     args = parser.parse_args()
 
-    proc = subprocess.Popen([sys.executable, "-m", "cognito_harness.cli", "serve", "--config",
-                             str(ROOT / "scenarios.yaml")], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    snapshots = f"/tmp/cognito-harness-load-{os.getpid()}.snapshot"
+    if args.tracemalloc:
+        command = [sys.executable, "-c", _TRACED_SERVER, snapshots, str(ROOT / "scenarios.yaml")]
+    else:
+        command = [sys.executable, "-m", "cognito_harness.cli", "serve", "--config", str(ROOT / "scenarios.yaml")]
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
     info = json.loads(proc.stdout.readline())
     try:
         client, app, clock, users = set_up(info, args.threads * args.users_per_thread)
@@ -152,11 +213,13 @@ def main() -> int:
             w.start()
         time.sleep(args.warmup)
         rss_warm = rss_kb(proc.pid)
+        first = _snapshot(proc, snapshots, 1) if args.tracemalloc else None
         measure_start = time.perf_counter()
         samples = []
         while time.perf_counter() - measure_start < args.seconds:
             time.sleep(10)
             samples.append((time.perf_counter() - measure_start, rss_kb(proc.pid)))
+        second = _snapshot(proc, snapshots, 2) if args.tracemalloc else None
         stop.set()
         for w in workers:
             w.join(timeout=30)
@@ -177,9 +240,13 @@ def main() -> int:
               f"at the end {rss_after / 1024:.1f} MB (change over the measured minute "
               f"{(rss_after - rss_warm) / 1024:+.1f} MB)")
         print(f"errors: {errors or 'none'}; total run {time.perf_counter() - t0:.0f} s")
+        if args.tracemalloc:
+            _heap_growth(first, second)
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+        for leftover in Path("/tmp").glob(Path(snapshots).name + ".*"):
+            leftover.unlink()
     return 0
 
 

@@ -127,12 +127,9 @@ def _playwright_browser_dirs() -> list[Path]:
     """Where Playwright keeps downloaded browsers (see its docs on PLAYWRIGHT_BROWSERS_PATH)."""
     env = os.environ.get("PLAYWRIGHT_BROWSERS_PATH")
     if env == "0":
-        try:
-            import playwright
+        import playwright  # a dependency of the harness: never missing where this runs
 
-            return [Path(playwright.__file__).parent / "driver" / "package" / ".local-browsers"]
-        except ImportError:
-            return []
+        return [Path(playwright.__file__).parent / "driver" / "package" / ".local-browsers"]
     if env:
         return [Path(env)]
     home = Path.home()

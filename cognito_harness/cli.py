@@ -56,18 +56,29 @@ def _serve(args) -> int:
     return 0
 
 
+def _import_steps(name: str, package: str, root: Path):
+    """Imports the step package or one of its modules. The package itself missing is "not the
+    project folder"; anything else that cannot be imported is named as what it is."""
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as err:
+        if err.name == package:
+            raise HarnessError(f"no step package '{package}' here ({root}); run from the project folder") from None
+        raise HarnessError(f"the step module '{name}' cannot be imported: no module named '{err.name}' "
+                           f"(is it installed in {sys.executable}?)") from None
+    except ImportError as err:
+        raise HarnessError(f"the step module '{name}' cannot be imported: {err}") from None
+
+
 def step_vocabulary(package: str = "steps") -> list[dict]:
     """Every step definition in the `steps` package: kind, text, module, doc."""
     root = Path.cwd()
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
-    try:
-        pkg = importlib.import_module(package)
-    except ImportError as err:
-        raise HarnessError(f"no step package '{package}' here ({root}); run from the project folder: {err}") from None
+    pkg = _import_steps(package, package, root)
     found = []
     for mod_info in pkgutil.iter_modules(pkg.__path__):
-        module = importlib.import_module(f"{package}.{mod_info.name}")
+        module = _import_steps(f"{package}.{mod_info.name}", package, root)
         for name, value in vars(module).items():
             if not name.startswith("pytestbdd_stepdef_"):
                 continue

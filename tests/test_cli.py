@@ -52,3 +52,33 @@ def test_every_step_says_what_it_does_and_every_given_what_it_establishes(monkey
     vague = [s["text"] for s in steps if s["kind"] == "given" and "stablish" not in s["doc"][0]
              and "as a Given" not in s["doc"][0]]
     assert not vague, f"Givens whose docstring does not say what they establish: {vague}"
+
+
+def _step_project(tmp_path, monkeypatch, files: dict[str, str]):
+    """A project folder of its own, with a fresh import state for its `steps` package."""
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p and Path(p).resolve() != ROOT])
+    for name in [m for m in sys.modules if m == "steps" or m.startswith("steps.")]:
+        monkeypatch.delitem(sys.modules, name)
+
+
+def test_steps_outside_a_project_folder_says_so(tmp_path, monkeypatch, capsys):
+    _step_project(tmp_path, monkeypatch, {})
+    assert main(["steps"]) == 2
+    err = capsys.readouterr().err
+    assert f"no step package 'steps' here ({tmp_path}); run from the project folder" in err
+    assert "Traceback" not in err
+
+
+def test_a_step_module_needing_a_missing_library_names_it(tmp_path, monkeypatch, capsys):
+    """An ImportError inside the step package is not "no step package here": it names the module."""
+    _step_project(tmp_path, monkeypatch, {"steps/__init__.py": "",
+                                          "steps/login_steps.py": "import no_such_library_xyz\n"})
+    assert main(["steps"]) == 2
+    err = capsys.readouterr().err
+    assert ("the step module 'steps.login_steps' cannot be imported: no module named 'no_such_library_xyz'"
+            in err), err
+    assert "no step package" not in err and "Traceback" not in err

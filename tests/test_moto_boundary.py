@@ -1,4 +1,4 @@
-"""Only cognito_harness/embedded/ touches moto.
+"""Only cognito_harness/embedded/ touches moto; no silent ImportError fallback anywhere.
 
 The managed-login emulator, the CLI, the pytest plugins and the rest of the package reach
 the embedded pool through embedded/ (pool_access.py for the managed login). A moto upgrade
@@ -11,6 +11,7 @@ internal that package relies on. This test reads every module's syntax tree: an
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import cognito_harness
@@ -19,13 +20,18 @@ PACKAGE = Path(cognito_harness.__file__).resolve().parent
 ALLOWED = PACKAGE / "embedded"
 
 
+@functools.lru_cache(maxsize=None)
+def _tree(path: Path) -> ast.Module:
+    return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+
+
 def _is_moto(name: str | None) -> bool:
     return bool(name) and (name == "moto" or name.startswith("moto."))
 
 
 def moto_imports(path: Path) -> list[str]:
     """Every place in one module that imports moto: 'file:line: what'."""
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    tree = _tree(path)
     found = []
     for node in ast.walk(tree):
         names: list[str] = []
@@ -79,3 +85,40 @@ def test_the_scan_sees_every_way_of_importing_moto(tmp_path):
     hits = [hit for path in outside_embedded(package) for hit in moto_imports(path)]
     assert hits == ["sneaky.py:1: imports moto.cognitoidp", "sneaky.py:2: imports moto.core.exceptions",
                     "sneaky.py:5: imports moto.cognitoidp.models", "sneaky.py:5: imports moto"], hits
+
+
+# --- no silent ImportError fallback -------------------------------------------------------
+# A dependency that cannot be imported is a clear error naming it (cli.py's step package),
+# never a quiet "carry on without it" that turns into a confusing failure later.
+
+_IMPORT_ERRORS = {"ImportError", "ModuleNotFoundError"}
+
+
+def silent_import_fallbacks(path: Path) -> list[str]:
+    tree = _tree(path)
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.ExceptHandler) or node.type is None:
+            continue
+        caught = node.type.elts if isinstance(node.type, ast.Tuple) else [node.type]
+        if not any(isinstance(c, ast.Name) and c.id in _IMPORT_ERRORS for c in caught):
+            continue
+        if not any(isinstance(inner, ast.Raise) for stmt in node.body for inner in ast.walk(stmt)):
+            found.append(f"{path.relative_to(path.parents[1]) if len(path.parents) > 1 else path.name}:"
+                         f"{node.lineno}: except ImportError without a raise")
+    return found
+
+
+def test_no_import_error_is_swallowed():
+    offenders = [hit for path in sorted(PACKAGE.rglob("*.py")) for hit in silent_import_fallbacks(path)]
+    assert not offenders, ("an ImportError must become a clear error naming what is missing, or not be "
+                           "caught:\n  " + "\n  ".join(offenders))
+
+
+def test_the_fallback_scan_sees_a_swallowed_import_error(tmp_path):
+    module = tmp_path / "pkg" / "mod.py"
+    module.parent.mkdir()
+    module.write_text("try:\n    import yaml\nexcept (ValueError, ImportError):\n    yaml = None\n"
+                      "try:\n    import json\nexcept ModuleNotFoundError as err:\n"
+                      "    raise SystemExit(f'json is missing: {err}')\n")
+    assert silent_import_fallbacks(module) == ["pkg/mod.py:3: except ImportError without a raise"]

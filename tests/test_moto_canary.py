@@ -5,13 +5,23 @@ The embedded target is moto 5.2.5 with parts of its Cognito backend replaced
 changes a signature or moves an attribute would silently turn the embedded target back into
 plain moto — or break it in confusing ways. Every check here says which internal moved and
 that the fidelity layer must be updated before the moto pin in pyproject.toml moves.
+
+What is checked: every moto name cognito_harness/embedded/ imports, reads or replaces, listed
+from its source (the only package that touches moto: tests/test_moto_boundary.py); the
+entries of install.MOTO_INTERNALS; the signatures the overrides must accept; what embedded/
+reads on the objects moto hands back (user pools, clients, identity pools, STS credentials,
+the IAM admin key); moto's error classes and the XML auth errors app.py answers as JSON; and,
+over HTTP, that the installed layer is the one answering.
 """
 
 from __future__ import annotations
 
+import ast
+import copy
 import functools
 import importlib
 import inspect
+import json
 import re
 import tomllib
 import uuid
@@ -25,10 +35,11 @@ from moto.cognitoidp import models as idp_models
 from packaging.requirements import Requirement
 
 from cognito_harness.clock import CLOCK
-from cognito_harness.embedded import install
+from cognito_harness.embedded import api_requests, install
 from cognito_harness.embedded.backend import FaithfulCognitoIdpBackend, FaithfulUser, FaithfulUserPool
 
 PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
+EMBEDDED = Path(install.__file__).resolve().parent  # cognito_harness/embedded/
 
 
 def moved(what: str, detail: str = "") -> str:
@@ -59,6 +70,90 @@ def test_moto_version_is_within_the_pinned_range():
     assert pins[0].specifier.contains(moto.__version__, prereleases=True), (
         f"moto {moto.__version__} is outside the pinned range {pins[0].specifier}: run the canary and "
         "tests/test_fidelity_rules.py on it, update the fidelity layer, then move the pin")
+
+
+# --- every moto name embedded/ uses, read from its source --------------------------------
+# Only cognito_harness/embedded/ imports moto (tests/test_moto_boundary.py). Every name it
+# imports from moto, and every attribute chain it reads or replaces on one of those names
+# (`moto_models.UserStatus.CONFIRMED`, `idp_models.cognitoidp_backends.backend`,
+# `ActionAuthenticatorMixin.PUBLIC_OPERATIONS`), is listed here from the syntax tree — no
+# hand-kept list to forget — and must still resolve in the installed moto.
+
+def _is_moto(name: str | None) -> bool:
+    return bool(name) and (name == "moto" or name.startswith("moto."))
+
+
+def _dotted(node) -> list[str] | None:
+    """['a', 'b', 'c'] for the expression a.b.c (names and attributes only), else None."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    return [node.id, *reversed(parts)]
+
+
+def moto_names_used_in(path: Path) -> set[str]:
+    """The dotted moto names one module imports, reads or replaces."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    bound: dict[str, str] = {}  # local name -> the moto object's dotted path
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and _is_moto(node.module):
+            for alias in node.names:
+                bound[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if _is_moto(alias.name):
+                    bound[alias.asname or alias.name.split(".")[0]] = alias.name if alias.asname else "moto"
+    used = set(bound.values())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute):  # a.b.c and its prefix a.b both: each must resolve
+            chain = _dotted(node)
+            if chain and chain[0] in bound:
+                used.add(".".join([bound[chain[0]], *chain[1:]]))
+    return used
+
+
+def moto_names_used() -> dict[str, list[str]]:
+    """dotted name -> the embedded/ modules using it."""
+    found: dict[str, list[str]] = {}
+    for path in sorted(EMBEDDED.glob("*.py")):
+        for name in moto_names_used_in(path):
+            found.setdefault(name, []).append(path.name)
+    return found
+
+
+MOTO_NAMES_USED = moto_names_used()
+
+
+def test_the_scan_finds_what_embedded_relies_on():
+    """The source scan is wired: it sees the identity-pool, STS, IAM and error-class names."""
+    for name in ("moto.cognitoidentity.models.cognitoidentity_backends", "moto.sts.models.sts_backends",
+                 "moto.iam.models.iam_backends", "moto.core.exceptions.JsonRESTError",
+                 "moto.cognitoidp.exceptions.NotAuthorizedError", "moto.cognitoidp.models.UserStatus.CONFIRMED",
+                 "moto.cognitoidp.models.cognitoidp_backends.backend",
+                 "moto.core.authorization.ActionAuthenticatorMixin.PUBLIC_OPERATIONS",
+                 "moto.cognitoidp.models.cognitoidp_backends.iter_backends"):
+        assert name in MOTO_NAMES_USED, f"the scan of embedded/ no longer sees {name}"
+    assert len(MOTO_NAMES_USED) > 40, sorted(MOTO_NAMES_USED)
+
+
+@pytest.mark.parametrize("name", sorted(MOTO_NAMES_USED))
+def test_every_moto_name_embedded_uses_still_resolves(name):
+    try:
+        resolve(name)
+    except (ImportError, AttributeError) as err:
+        pytest.fail(moved(name, f"used by embedded/{', '.join(MOTO_NAMES_USED[name])}: {err}"))
+
+
+def test_a_moved_name_fails_the_check(monkeypatch):
+    """What the parametrized check does when moto moves a name (here: JsonRESTError)."""
+    import moto.core.exceptions as core_exceptions
+
+    monkeypatch.delattr(core_exceptions, "JsonRESTError")
+    with pytest.raises(AttributeError):
+        resolve("moto.core.exceptions.JsonRESTError")
 
 
 # --- every entry of install.MOTO_INTERNALS ----------------------------------------------
@@ -251,6 +346,70 @@ def test_error_classes_the_layer_raises_and_catches():
     assert "InvalidClientTokenId" in inspect.getsource(importlib.import_module("moto.core.exceptions")), moved(
         "moto.core.exceptions.InvalidClientTokenIdError (the XML app.py answers as UnrecognizedClientException)")
     assert hasattr(IAMRequestBase, "check_signature"), moved("IAMRequestBase.check_signature")
+
+
+# --- what embedded/ reads on the objects moto hands back (beyond the names) --------------
+
+def test_sts_web_identity_credentials_carry_what_identity_py_returns():
+    """identity.get_credentials_for_identity: assume_role_with_web_identity's result gives
+    AccessKeyId, SecretKey and SessionToken (on a fresh STS backend: nothing global)."""
+    from moto.sts.models import sts_backends
+
+    sts = sts_backends.backend("us-east-1", "123456789012")
+    role = sts.assume_role_with_web_identity(
+        region_name="us-east-1", role_session_name="CognitoIdentityCredentials",
+        role_arn="arn:aws:iam::123456789012:role/canary", policy=None, duration=3600, external_id=None)
+    for name in ("access_key_id", "secret_access_key", "session_token"):
+        value = getattr(role, name, None)
+        assert isinstance(value, str) and len(value) >= 16, moved(f"{type(role).__name__}.{name}")
+
+
+def test_iam_builds_the_admin_identity_as_server_py_does():
+    """server._create_admin_identity on a fresh IAM backend: user, all-actions policy, key pair,
+    and `users` keyed by name (the server counts its admins there)."""
+    from moto.iam.models import iam_backends
+
+    iam = iam_backends.backend("us-east-1", "123456789012")
+    iam.create_user(region_name="us-east-1", user_name="cognito-harness-admin-1")
+    iam.put_user_policy("cognito-harness-admin-1", "harness-admin", json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+    key = iam.create_access_key("cognito-harness-admin-1")
+    assert key.access_key_id.startswith("AKIA") and len(key.secret_access_key) >= 30, moved("IAM AccessKey")
+    assert [u for u in iam.users if u.startswith("cognito-harness-admin")] == ["cognito-harness-admin-1"], moved(
+        "IAMBackend.users (a dict keyed by user name)")
+
+
+def test_identity_pool_objects_hold_and_copy_the_harness_state():
+    """identity.py keeps roles and identities on moto's identity-pool objects; starting_world.py
+    deep-copies their state and puts it back."""
+    from moto.cognitoidentity.models import CognitoIdentityPool
+
+    pool = CognitoIdentityPool("us-east-1", "pool", AllowUnauthenticatedIdentities=False,
+                               CognitoIdentityProviders=[{"ProviderName": "p", "ClientId": "c"}])
+    pool.harness_roles = {"authenticated": "arn:aws:iam::123456789012:role/a"}
+    pool.harness_identities = {"us-east-1:x": "p:sub"}
+    copied = copy.deepcopy(vars(pool))
+    assert copied["harness_roles"] == pool.harness_roles and copied["harness_identities"] is not pool.harness_identities
+    assert pool.identity_pool_id.startswith("us-east-1:"), moved("CognitoIdentityPool.identity_pool_id")
+
+
+@pytest.mark.parametrize("cls_name, args, cognito_code", [
+    ("InvalidClientTokenIdError", (), "UnrecognizedClientException"),
+    ("SignatureDoesNotMatchError", (), "InvalidSignatureException"),
+    ("AccessDeniedError", ("arn:aws:iam::123456789012:user/x", "cognito-idp:DescribeUserPool"), "AccessDeniedException"),
+])
+def test_moto_auth_errors_still_convert_to_cognitos_json(cls_name, args, cognito_code):
+    """moto's IAM check answers these in XML; api_requests.auth_error_as_json reads their
+    status and <Code> to answer Cognito's JSON error instead."""
+    from moto.core import exceptions as core_exceptions
+
+    cls = getattr(core_exceptions, cls_name, None)
+    assert cls is not None, moved(f"moto.core.exceptions.{cls_name}")
+    err = cls(*args)
+    body = err.get_body()
+    converted = api_requests.auth_error_as_json(f"{err.code} X", body.encode() if isinstance(body, str) else body)
+    assert converted is not None and converted.kind == cognito_code, moved(
+        f"moto.core.exceptions.{cls_name}", f"status {err.code}, body {body[:200]!r}")
 
 
 def test_region_agnostic_backend_still_routes_the_unsigned_calls():
