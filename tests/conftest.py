@@ -7,6 +7,8 @@ this file must not register them again. It adds:
   one faithful server per process — a second `EmbeddedServer` in the same process would
   wipe the first one's moto state (install() drops it) and turn IAM enforcement off when
   it stops;
+- a bytecode cache for the `pytest`/`cognito-harness serve` processes the tests start (see
+  `_bytecode_cache_for_subprocesses`);
 - the `plain_moto_fails(reason)` marker: on a test that runs against both the faithful
   target and plain moto (the `world` fixture of test_fidelity_rules.py), the plain-moto
   variant becomes `xfail(strict=True)`, which proves plain moto breaks the rule.
@@ -16,13 +18,42 @@ from __future__ import annotations
 
 import functools
 import json
+import os
+import tempfile
 import urllib.error
 import urllib.request
 
 import pytest
 
 
+_SAVED_ENV: dict[str, str | None] = {}
+
+
+def _bytecode_cache_for_subprocesses() -> None:
+    """Many tests start `pytest features` or `cognito-harness serve` in a process of its own.
+    With PYTHONDONTWRITEBYTECODE set (as on this machine) Python writes no .pyc files, so each
+    of those processes compiled the harness, the steps and the conftest from source, and
+    pytest re-did its assertion rewriting of every plugin module: ~0.8 s of CPU per process.
+    Those processes get PYTHONPYCACHEPREFIX instead (a cache folder outside the checkout, so
+    the checkout stays free of .pyc files as the variable intended): the first one writes
+    the bytecode there, the others read it. Nothing a test checks depends on it."""
+    if not os.environ.get("PYTHONDONTWRITEBYTECODE") or os.environ.get("PYTHONPYCACHEPREFIX"):
+        return
+    _SAVED_ENV.update(PYTHONDONTWRITEBYTECODE=os.environ.pop("PYTHONDONTWRITEBYTECODE"), PYTHONPYCACHEPREFIX=None)
+    os.environ["PYTHONPYCACHEPREFIX"] = os.path.join(tempfile.gettempdir(), f"cognito-harness-pycache-{os.getuid()}")
+
+
+def pytest_unconfigure(config):
+    for key, value in _SAVED_ENV.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    _SAVED_ENV.clear()
+
+
 def pytest_configure(config):
+    _bytecode_cache_for_subprocesses()
     config.addinivalue_line(
         "markers",
         "plain_moto_fails(reason): the plain-moto variant of this test is xfail(strict=True) with "

@@ -19,6 +19,9 @@ import boto3
 import pytest
 import yaml
 
+# under -n, on one worker: one `cognito-harness serve` process (`served`) serves every test here
+pytestmark = pytest.mark.xdist_group("real-pool-path")
+
 ROOT = Path(__file__).resolve().parents[1]
 LEDGERS = Path(tempfile.mkdtemp(prefix="harness-ledgers-"))  # never the project's own ledger
 

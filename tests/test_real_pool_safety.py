@@ -21,6 +21,9 @@ import pytest
 
 import real_pool_endpoints as rp
 
+# under -n, on one worker: one moto_server and one `cognito-harness serve` process serve every test here
+pytestmark = pytest.mark.xdist_group("real-pool-safety")
+
 API = ["-m", "not browser and not waits_on_real_pool"]
 SUBSET = "signs_in_without_being_asked or makes_mfa_optional or created_user_is_confirmed or answered_for_another_user"
 

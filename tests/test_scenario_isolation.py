@@ -11,6 +11,12 @@ as pytest-rerunfailures does. Every scenario of every round must pass. To keep t
 short, browser scenarios take part in the first round only, in the classic look (the
 look is switched by the same fixture for both, and the issue's browser victims failed
 in both looks for the same reason: "demo" was still enrolled).
+
+The same run also checks the remembered step look-ups of cognito_harness/bdd_speed.py: before
+every step, the definitions the harness remembered are compared with pytest-bdd's own look-up
+(`test_remembered_step_lookups_are_what_pytest_bdd_finds`). It covers every step of every
+feature, API and browser, and from the second round on every look-up is a remembered one —
+more than a run of its own would, for one run of the features instead of two.
 """
 
 from __future__ import annotations
@@ -94,6 +100,9 @@ import zlib
 
 import pytest
 
+# under -n, on one worker: one run of the features in three rounds (`rounds`) serves every test here
+pytestmark = pytest.mark.xdist_group("scenario-isolation")
+
 ROUNDS = int(os.environ["ISOLATION_ROUNDS"])
 
 
@@ -116,9 +125,35 @@ def pytest_collection_modifyitems(config, items):
 '''
 
 
+CHECK_STEP_LOOKUPS = '''
+
+import importlib
+
+import pytest
+
+bdd_scenario = importlib.import_module("pytest_bdd.scenario")
+from cognito_harness import bdd_speed
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_bdd_before_step(request, feature, scenario, step, step_func):
+    """The remembered definitions of this step are the ones pytest-bdd itself finds."""
+    if bdd_scenario.find_fixturedefs_for_step is not bdd_speed.find_fixturedefs_for_step:
+        print("STEP-LOOKUP-DIFFERS pytest-bdd does not use the remembered look-ups at all")
+        return
+    remembered = list(bdd_speed.find_fixturedefs_for_step(step, request._fixturemanager, request.node))
+    looked_up = list(bdd_speed._original(step=step, fixturemanager=request._fixturemanager, node=request.node))
+    if remembered != looked_up:
+        print(f"STEP-LOOKUP-DIFFERS {step.keyword} {step.name!r}: remembered {remembered}, pytest-bdd {looked_up}")
+    else:
+        print("STEP-LOOKUP-CHECKED")
+'''
+
+
 def _project_copy(tmp_path: Path) -> Path:
-    for name in ("conftest.py", "scenarios.yaml", "pyproject.toml"):
+    for name in ("scenarios.yaml", "pyproject.toml"):
         shutil.copy(ROOT / name, tmp_path / name)
+    (tmp_path / "conftest.py").write_text((ROOT / "conftest.py").read_text() + CHECK_STEP_LOOKUPS)
     for folder in ("features", "steps"):
         shutil.copytree(ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__"))
     (tmp_path / "features" / "leaks.feature").write_text(LEAKS)
@@ -163,6 +198,14 @@ def test_a_given_establishes_its_prerequisites(rounds, scenario):
     outcomes = set(re.findall(rf"^(PASSED|FAILED|ERROR) features/givens\.feature::{re.escape(scenario)}$",
                               rounds, re.M))
     assert outcomes == {"PASSED"}, f"{scenario}: {outcomes or 'not run'}\n{rounds[-4000:]}"
+
+
+def test_remembered_step_lookups_are_what_pytest_bdd_finds(rounds):
+    """bdd_speed.py remembers each step's definitions per (file, step); for every step the
+    features ran, in every round, they equal pytest-bdd's own look-up."""
+    differs = [line for line in rounds.splitlines() if line.startswith("STEP-LOOKUP-DIFFERS")]
+    assert not differs, "\n".join(differs[:20])
+    assert rounds.count("STEP-LOOKUP-CHECKED") > 3 * 100, rounds[-3000:]
 
 
 def test_the_suite_runs_in_random_order_by_default(pytestconfig):

@@ -112,36 +112,6 @@ def test_each_xdist_worker_on_a_real_pool_creates_its_own_mfa_user(pytester, mon
     result.stdout.fnmatch_lines(["*MFA=demo-with-mfa+gw3@example.com*", "*ADMIN=admin@example.com*"])
 
 
-CHECK_STEP_LOOKUPS = '''
-import pytest
-import importlib
-bdd_scenario = importlib.import_module('pytest_bdd.scenario')
-from cognito_harness import bdd_speed
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_bdd_before_step(request, feature, scenario, step, step_func):
-    remembered = list(bdd_speed.find_fixturedefs_for_step(step, request._fixturemanager, request.node))
-    looked_up = list(bdd_speed._original(step=step, fixturemanager=request._fixturemanager, node=request.node))
-    assert bdd_scenario.find_fixturedefs_for_step is bdd_speed.find_fixturedefs_for_step
-    assert remembered == looked_up, (step.name, remembered, looked_up)
-    print("STEP-LOOKUP-CHECKED")
-'''
-
-
-def test_remembered_step_lookups_are_what_pytest_bdd_finds(tmp_path):
-    """Every step of the API specs: the remembered definitions equal pytest-bdd's own look-up."""
-    import shutil
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[1]
-    for name in ("scenarios.yaml", "pyproject.toml"):
-        shutil.copy(root / name, tmp_path / name)
-    (tmp_path / "conftest.py").write_text((root / "conftest.py").read_text() + "\n" + CHECK_STEP_LOOKUPS)
-    for folder in ("features", "steps"):
-        shutil.copytree(root / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__"))
-    result = subprocess.run([sys.executable, "-m", "pytest", "features", "-q", "-s", "-p", "no:cacheprovider",
-                             "-m", "not browser"], cwd=tmp_path, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stdout[-3000:]
-    assert result.stdout.count("STEP-LOOKUP-CHECKED") > 100
+# The remembered step look-ups (bdd_speed.py) are checked against pytest-bdd's own look-up for
+# every step of every scenario in tests/test_scenario_isolation.py's run of the features (three
+# rounds, so the remembered answers are reused): test_remembered_step_lookups_are_what_pytest_bdd_finds.
