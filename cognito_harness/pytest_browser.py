@@ -14,6 +14,7 @@ Fixtures:
 - ``browser_choice`` (session): the :class:`~cognito_harness.browser.BrowserChoice`.
 - ``browser_info`` (session): a :class:`BrowserInfo` (source, path, version, launch seconds);
   requesting it launches the session browser.
+- ``browser_warmed`` (session): the session's browser after one throw-away page (see below).
 - ``browser_allow_network`` (session, default False): override it (e.g. in conftest.py) to return
   True for runs against a real pool, so full Chromium is not started with the offline DNS rules.
 
@@ -221,9 +222,39 @@ def _fixtures_plugin() -> types.ModuleType:
     plugin.browser_choice = browser_choice
     plugin.browser_type_launch_args = browser_type_launch_args
     plugin.launch_browser = launch_browser
+    @pytest.fixture(scope="session", name="browser_warmed")
+    def browser_warmed(browser: Any) -> Any:
+        """The session's browser, launched, with one page opened, clicked, filled and closed.
+
+        Requested before the first scenario of a run that has browser scenarios, while the
+        embedded server starts: a browser's first context and page, and the driver's first
+        actions, are slower than the later ones (its first new page ~2.5×), and no scenario
+        should pay for that."""
+        context = browser.new_context()
+        try:
+            page = context.new_page()
+            page.set_content("<label for=w>Warm</label><input id=w><button>Warm</button>")
+            page.get_by_label("Warm").fill("up")
+            page.get_by_role("button", name="Warm").click()
+        finally:
+            context.close()
+        return browser
+
     plugin.browser_info = browser_info
+    plugin.browser_warmed = browser_warmed
     plugin.context = context
     return plugin
+
+
+def warm_up_before_first_scenario(request: pytest.FixtureRequest) -> None:
+    """Launch the session's browser and warm it (``browser_warmed``), for the run's first
+    scenario to call before its steps. A browser that cannot start is not this scenario's
+    failure (it may not use a browser): each browser scenario reports it when it asks for
+    the browser (said in full once, see pytest_runtest_makereport below)."""
+    try:
+        request.getfixturevalue("browser_warmed")
+    except (Exception, pytest.fail.Exception):  # noqa: BLE001 - reported by the browser scenarios
+        pass
 
 
 _FIXTURES_PLUGIN_NAME = "cognito_harness.pytest_browser.fixtures"

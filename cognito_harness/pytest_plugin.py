@@ -138,9 +138,9 @@ _ready_key = pytest.StashKey[bool]()
 @pytest.fixture(autouse=True)
 def _ready_before_first_scenario(request):
     """Before the first scenario of a run: the embedded server started while the browser's
-    driver starts (when the run has browser scenarios), the target's clients created and
-    warm, the long-lived objects frozen for the garbage collector — so no scenario pays for
-    the start-up."""
+    driver starts and the browser launches and opens a first page (when the run has browser
+    scenarios), the target's clients created and warm, the long-lived objects frozen for the
+    garbage collector — so no scenario pays for the start-up."""
     config = request.config
     if config.stash.get(_ready_key, False) or not startup.is_scenario(request):
         return
@@ -148,10 +148,9 @@ def _ready_before_first_scenario(request):
     if config._harness_config.target_name == "embedded":
         request.getfixturevalue("embedded_server_starting")
     if startup.has_browser_scenarios(request.session):
-        try:
-            request.getfixturevalue("playwright")
-        except Exception:  # noqa: BLE001 - the browser scenarios report it, not this one
-            pass
+        from .pytest_browser import warm_up_before_first_scenario
+
+        warm_up_before_first_scenario(request)  # while the server starts
     request.getfixturevalue("target")
     startup.settle()
 

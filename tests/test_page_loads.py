@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import urllib.request
+from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 import pytest
@@ -104,3 +105,85 @@ def test_status_wait_runs_apart_from_the_pages_own_scripts(page):
     callback = _status_page(page, "document.querySelector('[role=status]').textContent = 'Signed in as b@example.com'; "
                                   "document.querySelector = () => null;")
     assert callback.wait_until_signed_in(timeout=2000) == "Signed in as b@example.com"
+
+
+# --- the browser is ready before the first scenario ------------------------------------------
+
+WARM_FEATURE = """\
+Feature: The browser is ready before the first scenario
+  Scenario: An API scenario runs first
+    Given the pool offers optional MFA with authenticator apps only
+
+  @browser
+  Scenario: A browser scenario runs later
+    Given the callback page has started a sign-in through the managed login
+"""
+
+WARM_PROBE = '''
+
+def pytest_bdd_before_step(request, feature, scenario, step, step_func):
+    from cognito_harness.pytest_browser import _infos
+    launched = any(info.launch_seconds for info in _infos(request.config))
+    with open("steps-saw.txt", "a") as fh:
+        fh.write(f"{scenario.name}: browser launched {launched}\\n")
+'''
+
+
+def _warm_project(tmp_path):
+    import shutil
+
+    root = Path(__file__).resolve().parents[1]
+    for name in ("conftest.py", "scenarios.yaml", "pyproject.toml"):
+        shutil.copy(root / name, tmp_path / name)
+    shutil.copytree(root / "steps", tmp_path / "steps", ignore=shutil.ignore_patterns("__pycache__"))
+    (tmp_path / "features").mkdir()
+    (tmp_path / "features" / "warm.feature").write_text(WARM_FEATURE)
+    with open(tmp_path / "conftest.py", "a") as fh:
+        fh.write(WARM_PROBE)
+
+
+def _run_features(tmp_path, *args, env=None):
+    import os
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "pytest", "features", "-p", "no:randomly", "-p", "no:cacheprovider",
+                           *args], cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, **(env or {})})
+
+
+def test_the_browser_is_launched_before_the_first_scenario_even_an_api_one(tmp_path):
+    """A run with browser scenarios launches (and warms) the browser before its first
+    scenario's steps, whichever scenario comes first: no scenario pays for the launch."""
+    _warm_project(tmp_path)
+    result = _run_features(tmp_path, "-q")
+    assert "3 passed" in result.stdout, result.stdout[-3000:]
+    saw = (tmp_path / "steps-saw.txt").read_text().splitlines()
+    assert saw[0] == "An API scenario runs first: browser launched True", saw
+
+
+def test_a_browser_that_cannot_start_is_not_the_first_scenarios_failure():
+    """The warm-up before the first scenario keeps a browser failure (an error, or pytest.fail
+    as for --headed without a display) for the browser scenarios to report."""
+    from cognito_harness.pytest_browser import warm_up_before_first_scenario
+
+    class Request:
+        asked: list[str] = []
+
+        def __init__(self, error):
+            self.error = error
+
+        def getfixturevalue(self, name):
+            self.asked.append(name)
+            raise self.error
+
+    for error in (RuntimeError("no Chromium"), pytest.fail.Exception("--headed needs a display", pytrace=False)):
+        warm_up_before_first_scenario(Request(error))
+    assert Request.asked == ["browser_warmed", "browser_warmed"]
+    with pytest.raises(KeyboardInterrupt):
+        warm_up_before_first_scenario(Request(KeyboardInterrupt()))
+
+
+def test_the_warm_up_page_is_closed(browser_warmed, browser):
+    assert browser_warmed is browser
+    assert browser.contexts == [], "the warm-up left a context open"
