@@ -118,6 +118,60 @@ def test_stores_stay_bounded_under_many_sign_ins(world):
     assert sum(1 for s in backend.auth_sessions.values() if s.pool_id == pool.id) <= 1
 
 
+def test_unconfirmed_devices_are_forgotten_with_their_sign_in(world, idp_clients):
+    """On a device-tracking pool every sign-in without a DEVICE_KEY makes a new device
+    (NewDeviceMetadata). One the app never confirms goes when its sign-in's refresh token is
+    forgotten (an hour after it expires); a confirmed one stays (bench/RESULTS.md: this was the
+    last memory growth under load)."""
+    from cognito_harness.device_flows import confirm_new_device
+
+    admin, app = idp_clients
+    pool_id = admin.create_user_pool(PoolName=f"expiry-devices-{uuid.uuid4().hex[:6]}", UsernameAttributes=["email"],
+                                     DeviceConfiguration={"ChallengeRequiredOnNewDevice": False,
+                                                          "DeviceOnlyRememberedOnUserPrompt": False})["UserPool"]["Id"]
+    try:
+        client = admin.create_user_pool_client(
+            UserPoolId=pool_id, ClientName="devices", ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+            RefreshTokenValidity=60, TokenValidityUnits={"RefreshToken": "minutes"})["UserPoolClient"]["ClientId"]
+        email = f"devices-{uuid.uuid4().hex[:6]}@example.com"
+        admin.admin_create_user(UserPoolId=pool_id, Username=email, MessageAction="SUPPRESS")
+        admin.admin_set_user_password(UserPoolId=pool_id, Username=email, Password=PASSWORD, Permanent=True)
+        pool = world["backend"].user_pools[pool_id]
+        devices = lambda: pool._get_user(email).devices  # noqa: E731
+        kept = sign_in(app, client, email)["AuthenticationResult"]
+        out, confirmed = confirm_new_device(app, kept)
+        assert out.ok, out
+        abandoned = [sign_in(app, client, email)["AuthenticationResult"]["NewDeviceMetadata"]["DeviceKey"]
+                     for _ in range(5)]
+        assert set(abandoned) | {confirmed.key} == set(devices())
+        CLOCK.advance(60 * 60 + GRACE_SECONDS - 10)
+        recent = [sign_in(app, client, email)["AuthenticationResult"]["NewDeviceMetadata"]["DeviceKey"]]
+        assert set(abandoned) <= set(devices()), "not yet: an hour past the refresh tokens' expiry"
+        CLOCK.advance(20)
+        recent.append(sign_in(app, client, email)["AuthenticationResult"]["NewDeviceMetadata"]["DeviceKey"])
+        assert set(devices()) == {confirmed.key, *recent}, "the confirmed device and the recent sign-ins' are left"
+        assert confirmed.key not in pool.unconfirmed_until and not set(abandoned) & set(pool.unconfirmed_until)
+    finally:
+        admin.delete_user_pool(UserPoolId=pool_id)
+
+
+def test_rotated_refresh_tokens_are_forgotten_too(world, idp_clients):
+    """GetTokensFromRefreshToken with rotation: the new refresh token is forgotten an hour after
+    it expires, like one from a sign-in (it was never put on the expiry queue)."""
+    admin, app = idp_clients
+    pool = world["pool"]
+    client = admin.create_user_pool_client(
+        UserPoolId=pool.id, ClientName="rotating", ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        RefreshTokenValidity=60, TokenValidityUnits={"RefreshToken": "minutes"},
+        RefreshTokenRotation={"Feature": "ENABLED", "RetryGracePeriodSeconds": 0})["UserPoolClient"]["ClientId"]
+    first = sign_in(app, client, world["plain"])["AuthenticationResult"]["RefreshToken"]
+    rotated = app.get_tokens_from_refresh_token(RefreshToken=first, ClientId=client)["AuthenticationResult"]["RefreshToken"]
+    assert rotated != first and rotated in pool.refresh_meta
+    CLOCK.advance(60 * 60 + GRACE_SECONDS + 1)
+    sign_in(app, world["client"], world["plain"])
+    assert rotated not in pool.refresh_tokens and rotated not in pool.refresh_meta
+
+
 def test_the_queue_survives_a_deep_copy():
     import copy
 

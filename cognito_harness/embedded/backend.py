@@ -88,6 +88,9 @@ class FaithfulUserPool(moto_models.CognitoIdpUserPool):
         self.refresh_meta: dict[str, dict[str, Any]] = {}
         self.access_token_exp: dict[str, int] = {}  # kept after sign-out: "revoked", not "invalid"
         self.expiring = ExpiryQueue()  # what to forget when (expiry.py)
+        # device key -> (username, when its last refresh token is forgotten): an unconfirmed
+        # device goes then (a sign-in on a device-tracking pool makes one every time)
+        self.unconfirmed_until: dict[str, tuple[str, float]] = {}
 
     def forget_expired(self) -> None:
         """Drops expired tokens from moto's stores and ours (called on every token issue)."""
@@ -97,9 +100,32 @@ class FaithfulUserPool(moto_models.CognitoIdpUserPool):
                 self.access_token_exp.pop(token, None)
             elif kind == "id":
                 self.id_tokens.pop(token, None)
+            elif kind == "device":
+                self._forget_unconfirmed_device(token)
             else:
                 self.refresh_tokens.pop(token, None)
                 self.refresh_meta.pop(token, None)
+
+    def _keep_device_until(self, username: str, device_key: str | None, forget_at: float) -> None:
+        """A refresh token of this device is forgotten at `forget_at`; if the device is still
+        unconfirmed by then, nobody can confirm or use it any more: it goes too."""
+        if not device_key:
+            return
+        _, until = self.unconfirmed_until.get(device_key, (username, 0.0))
+        if forget_at > until:
+            self.unconfirmed_until[device_key] = (username, forget_at)
+            self.expiring.add(forget_at, "device", device_key)
+
+    def _forget_unconfirmed_device(self, device_key: str) -> None:
+        username, until = self.unconfirmed_until.get(device_key, ("", 0.0))
+        if CLOCK.now() < until:
+            return  # a later refresh token (rotation) still holds it: its own entry comes later
+        self.unconfirmed_until.pop(device_key, None)
+        user = self._get_user(username) if username else None
+        devices = rules.user_devices(user) if user is not None else {}
+        device = devices.get(device_key)
+        if device is not None and not device.confirmed:
+            del devices[device_key]
 
     def expired_access_token(self, token: str) -> bool:
         """A forgotten access token this pool signed and that has expired (so the answer is
@@ -195,6 +221,7 @@ class FaithfulUserPool(moto_models.CognitoIdpUserPool):
             "device_key": device_key,
         }
         self.expiring.add(self.refresh_meta[token]["expires_at"] + GRACE_SECONDS, "refresh", token)
+        self._keep_device_until(user.username, device_key, self.refresh_meta[token]["expires_at"] + GRACE_SECONDS)
         return token, origin_jti
 
     def rotate_refresh_token(self, old: str, grace_seconds: int) -> str:
@@ -210,6 +237,9 @@ class FaithfulUserPool(moto_models.CognitoIdpUserPool):
         self.refresh_meta[token].pop("rotated_out_at", None)
         meta["rotated_out_at"] = min(meta.get("rotated_out_at", float("inf")), now + grace_seconds)
         self.refresh_meta[old] = meta
+        forget_at = self.refresh_meta[token]["expires_at"] + GRACE_SECONDS
+        self.expiring.add(forget_at, "refresh", token)
+        self._keep_device_until(username, meta.get("device_key"), forget_at)
         return token
 
     def create_tokens_from_refresh_token(self, refresh_token: str, nonce: str | None = None) -> tuple[str, str, int]:
