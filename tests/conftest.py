@@ -96,6 +96,19 @@ def _keep_module_scoped_worlds_together(items) -> None:
 
 
 @pytest.fixture(scope="session")
+def serve_endpoint():
+    """`cognito-harness serve` in its own process, standing in for a real pool: one for the
+    session, shared by test_real_pool_path.py and test_real_pool_safety.py (one xdist group),
+    which each put back what they change and compare the pool before and after. It must exit
+    0 on SIGTERM."""
+    import real_pool_endpoints as rp
+
+    with rp.served() as started:
+        yield started
+    assert started.process.returncode == 0, f"serve must exit 0 on SIGTERM, not {started.process.returncode}"
+
+
+@pytest.fixture(scope="session")
 def idp_clients(embedded):
     """(admin, app) cognito-idp clients of the session's embedded server: admin signed with its
     key pair, app unsigned as an app calls; no retries, so a refusal is seen once."""

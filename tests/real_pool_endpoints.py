@@ -7,6 +7,7 @@ scenarios.yaml for such an endpoint, running the features against it, listing th
 from __future__ import annotations
 
 import contextlib
+import difflib
 import json
 import os
 import signal
@@ -37,6 +38,7 @@ class Endpoint:
     clock_url: str | None = None
     harness_token: str | None = None  # serve: the token its /_harness/ controls need
     process: subprocess.Popen | None = None
+    info: dict | None = None  # serve: the JSON line it printed
 
     def session(self) -> boto3.Session:
         return boto3.Session(aws_access_key_id=self.key_id, aws_secret_access_key=self.secret,
@@ -57,6 +59,14 @@ class Endpoint:
         w = self.world
         return list_pool(self.session(), self.endpoint_url, w.user_pool_id, w.identity_pool_id, w.bucket,
                          role_names=(w.role_arn.split("/")[-1],) if w.role_arn else ())
+
+
+def same(before: dict, after: dict) -> str:
+    """'' if two listings are identical, else a unified diff of them."""
+    if before == after:
+        return ""
+    dump = lambda d: json.dumps(d, indent=1, sort_keys=True, default=str).splitlines()  # noqa: E731
+    return "\n".join(difflib.unified_diff(dump(before), dump(after), "before", "after", lineterm=""))
 
 
 def free_port() -> int:
@@ -137,7 +147,7 @@ def served():
                       bucket=info["bucket"], callback_url=info["callback_url"])
         yield Endpoint("serve", info["endpoint_url"], info["region"], info["admin_access_key_id"],
                        info["admin_secret_access_key"], world=world, clock_url=info["clock_url"],
-                       harness_token=info.get("harness_token"), process=proc)
+                       harness_token=info.get("harness_token"), process=proc, info=info)
     finally:
         _stop(proc)
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import tempfile
@@ -19,24 +18,26 @@ import boto3
 import pytest
 import yaml
 
-# under -n, on one worker: one `cognito-harness serve` process (`served`) serves every test here
-pytestmark = pytest.mark.xdist_group("real-pool-path")
+import real_pool_endpoints as rp
+
+# under -n, on one worker: the session's `cognito-harness serve` process (`serve_endpoint`,
+# tests/conftest.py), shared with test_real_pool_safety.py
+pytestmark = pytest.mark.xdist_group("real-pool-serve")
 
 ROOT = Path(__file__).resolve().parents[1]
 LEDGERS = Path(tempfile.mkdtemp(prefix="harness-ledgers-"))  # never the project's own ledger
 
 
-@pytest.fixture(scope="module")
-def served():
-    """`cognito-harness serve` in its own process; yields its JSON line."""
-    proc = subprocess.Popen([sys.executable, "-m", "cognito_harness.cli", "serve", "--config", str(ROOT / "scenarios.yaml")],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    line = proc.stdout.readline()
-    assert line, f"serve printed nothing: {proc.stderr.read()}"
-    info = json.loads(line)
-    yield info
-    proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=20) == 0, "serve must exit 0 on SIGTERM"
+@pytest.fixture
+def served(serve_endpoint):
+    """The JSON line of the session's `cognito-harness serve` process, its pool's MFA OFF as a
+    fresh one has it (test_real_pool_safety.py sets it per test on the same pool)."""
+    info = serve_endpoint.info
+    idp = boto3.client("cognito-idp", endpoint_url=info["endpoint_url"], region_name=info["region"],
+                       aws_access_key_id=info["admin_access_key_id"],
+                       aws_secret_access_key=info["admin_secret_access_key"])
+    idp.set_user_pool_mfa_config(UserPoolId=info["user_pool_id"], MfaConfiguration="OFF")
+    return info
 
 
 def _aws_config(tmp_path: Path, info: dict, allow_mutation: bool) -> Path:
@@ -85,15 +86,23 @@ def _clock_offset(info: dict) -> float:
         return json.loads(resp.read())["offset"]
 
 
-def test_the_api_features_pass_through_the_real_pool_path(served, tmp_path):
+def test_the_api_features_pass_through_the_real_pool_path(served, serve_endpoint, tmp_path):
+    """Also test_real_pool_safety.py's "a mutating run puts everything back" on this endpoint:
+    the whole pool is listed before and after the run and found identical."""
     offset_before = _clock_offset(served)
-    result = _run_features(_aws_config(tmp_path, served, allow_mutation=True), _env(served))
+    before = serve_endpoint.listing()
+    env = _env(served)
+    result = _run_features(_aws_config(tmp_path, served, allow_mutation=True), env)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert " passed" in result.stdout and "failed" not in result.stdout
     # it was that server the run talked to: its clock was moved for the expiry scenarios
     assert _clock_offset(served) > offset_before
-    # the run removed the user it created and left the existing ones alone
+    # the run removed the user it created and left the existing ones alone...
     assert _usernames(served) == {"demo@example.com", "admin@example.com"}
+    # ...and put everything else back as it was (pool, MFA, clients, users' settings, identity pool)
+    after = serve_endpoint.listing()
+    assert before == after, rp.same(before, after)
+    assert json.loads(Path(env["HARNESS_LEDGER"]).read_text()) == {}
 
 
 def test_missing_aws_credentials_are_named_not_a_traceback(served, tmp_path):

@@ -12,7 +12,6 @@ roles, bucket) before and after, and finds the listings identical:
 
 from __future__ import annotations
 
-import difflib
 import json
 import subprocess
 import sys
@@ -21,8 +20,9 @@ import pytest
 
 import real_pool_endpoints as rp
 
-# under -n, on one worker: one moto_server and one `cognito-harness serve` process serve every test here
-pytestmark = pytest.mark.xdist_group("real-pool-safety")
+# under -n, on one worker: one moto_server here and the session's `cognito-harness serve` process
+# (`serve_endpoint`, tests/conftest.py, shared with test_real_pool_path.py) serve every test here
+pytestmark = pytest.mark.xdist_group("real-pool-serve")
 
 API = ["-m", "not browser and not waits_on_real_pool"]
 SUBSET = "signs_in_without_being_asked or makes_mfa_optional or created_user_is_confirmed or answered_for_another_user"
@@ -34,23 +34,12 @@ def moto_endpoint():
         yield started
 
 
-@pytest.fixture(scope="module")
-def serve_endpoint():
-    with rp.served() as started:
-        yield started
-
-
 @pytest.fixture(params=["plain-moto", "serve"])
 def endpoint(request):
     return request.getfixturevalue("moto_endpoint" if request.param == "plain-moto" else "serve_endpoint")
 
 
-def same(before: dict, after: dict) -> str:
-    """'' if identical, else a unified diff of the two listings."""
-    if before == after:
-        return ""
-    dump = lambda d: json.dumps(d, indent=1, sort_keys=True, default=str).splitlines()  # noqa: E731
-    return "\n".join(difflib.unified_diff(dump(before), dump(after), "before", "after", lineterm=""))
+same = rp.same  # '' if identical, else a unified diff of the two listings
 
 
 def _set_pool_mfa(endpoint, mode: str) -> None:
@@ -82,7 +71,11 @@ def test_a_read_only_run_changes_nothing_and_skips_what_needs_a_change(endpoint,
         assert "2 passed, 3 skipped" in out, out[-2000:]
 
 
-def test_a_mutating_run_puts_everything_back(endpoint, tmp_path):
+def test_a_mutating_run_puts_everything_back(moto_endpoint, tmp_path):
+    """On plain moto. On `cognito-harness serve` the same is checked on a run of every API
+    scenario (a superset of SUBSET, on the same path): test_real_pool_path.py's
+    test_the_api_features_pass_through_the_real_pool_path lists the pool before and after."""
+    endpoint = moto_endpoint
     _set_pool_mfa(endpoint, "OFF")
     before = endpoint.listing()
     result = rp.run_features(rp.config_for(endpoint, tmp_path, allow_mutation=True),
@@ -90,8 +83,6 @@ def test_a_mutating_run_puts_everything_back(endpoint, tmp_path):
     assert "passed" in result.stdout and "skipped" not in result.stdout
     assert not same(before, endpoint.listing()), same(before, endpoint.listing())
     assert json.loads((tmp_path / "ledger.json").read_text()) == {}
-    if endpoint.kind == "serve":
-        assert result.returncode == 0, result.stdout[-3000:]
 
 
 def _killed_run(endpoint, tmp_path, after_step: str, *args: str, **aws) -> subprocess.CompletedProcess:
@@ -146,12 +137,11 @@ def test_killed_after_the_pool_mfa_changed_the_next_run_undoes_it_first(moto_end
 
 
 def _local_callback(endpoint) -> str:
-    """Registers http://localhost:<free port>/app/hosted-ui-verify.html on the client (once)."""
+    """Registers http://localhost:<free port>/app/hosted-ui-verify.html on the client (each time:
+    test_real_pool_path.py registers its own callbacks on the same served client)."""
     from cognito_harness.config import load_config
     from cognito_harness.embedded.provision import client_definition
 
-    if getattr(endpoint, "local_callback", None):
-        return endpoint.local_callback
     url = f"http://localhost:{rp.free_port()}/app/hosted-ui-verify.html"
     w = endpoint.world
     definition = client_definition(load_config(rp.ROOT / "scenarios.yaml"), w.user_pool_id, endpoint.endpoint_url)
@@ -159,7 +149,6 @@ def _local_callback(endpoint) -> str:
     definition.pop("GenerateSecret")
     endpoint.session().client("cognito-idp", endpoint_url=endpoint.endpoint_url).update_user_pool_client(
         ClientId=w.client_id, **definition)
-    endpoint.local_callback = url
     return url
 
 
