@@ -12,15 +12,11 @@ from dataclasses import dataclass, field
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.iam.models import iam_backends
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
-from moto.moto_server.werkzeug_app import (
-    DomainDispatcherApplication,
-    MotoRequestHandler,
-    create_backend_app,
-)
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import make_server
 
 from ..config import Config
-from . import guard, install, moto_speed, rules
+from . import guard, install, keep_alive, moto_speed, rules
 from .app import HarnessApp
 from .starting_world import StartingWorld
 
@@ -56,7 +52,8 @@ class ServerInfo:
 
 
 class _HarnessMotoServer(ThreadedMotoServer):
-    """moto's threaded server with the harness's WSGI front (see app.py)."""
+    """moto's threaded server with the harness's WSGI front (see app.py), keeping HTTP/1.1
+    connections open between requests (keep_alive.py)."""
 
     def __init__(self, host: str, port: int, front_factory):
         super().__init__(ip_address=host, port=port, verbose=False)
@@ -65,16 +62,16 @@ class _HarnessMotoServer(ThreadedMotoServer):
     def _server_entry(self) -> None:
         app = self._front_factory(DomainDispatcherApplication(create_backend_app))
         self._server = make_server(self._ip_address, self._port, app, True,
-                                   request_handler=_QuietHandler)
+                                   request_handler=keep_alive.KeepAliveHandler)
         self._server_ready_event.set()
-        self._server.serve_forever()
+        # stop() waits for the loop to look at its flag: every 50 ms, not moto's 500 ms
+        self._server.serve_forever(poll_interval=0.05)
 
-
-class _QuietHandler(MotoRequestHandler):
-    """No access log: request lines carry codes, states and tokens in query strings."""
-
-    def log_request(self, *args, **kwargs) -> None:
-        pass
+    def stop(self) -> None:
+        server = self._server
+        super().stop()
+        if server is not None:
+            keep_alive.close_all(server)  # no kept connection answers once stopped
 
 
 class EmbeddedServer:
