@@ -16,6 +16,10 @@ What Amazon Cognito uses, as published in its own client libraries
 
 The embedded pool verifies with `server_*`; the harness's own app flows sign in with
 `SrpClient`. No secret is kept longer than the call that needs it.
+
+The modular exponentiations (`modpow`) use GMP through gmpy2 when it is installed (a
+dependency of the project): the same numbers as Python's `pow`, 3–10× faster on this
+3072-bit group, where one `pow` costs 10–40 ms — an SRP sign-in made ~5 of them.
 """
 
 from __future__ import annotations
@@ -26,6 +30,18 @@ import hmac
 import re
 import secrets
 from datetime import datetime, timezone
+
+try:
+    from gmpy2 import powmod as _gmp_powmod
+except ImportError:  # pragma: no cover - gmpy2 is a dependency; Python's pow gives the same numbers
+    _gmp_powmod = None
+
+
+def modpow(base: int, exponent: int, modulus: int) -> int:
+    """base ** exponent mod modulus, as Python's pow(base, exponent, modulus) (exponent >= 0)."""
+    if _gmp_powmod is None:
+        return pow(base, exponent, modulus)
+    return int(_gmp_powmod(base, exponent, modulus))
 
 N_HEX = (
     "FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74020BBEA63B139B22514A08798E3404DD"
@@ -79,7 +95,7 @@ def secret_x(salt_hex: str, realm: str, identity: str, password: str) -> int:
 
 
 def verifier(salt_hex: str, realm: str, identity: str, password: str) -> int:
-    return pow(G, secret_x(salt_hex, realm, identity, password), N)
+    return modpow(G, secret_x(salt_hex, realm, identity, password), N)
 
 
 def hkdf16(s_value: int, u_value: int) -> bytes:
@@ -138,7 +154,7 @@ def server_b(verifier_value: int) -> tuple[int, int]:
     """(b, B) with B = k·v + g^b mod N, B ≠ 0 mod N."""
     while True:
         small_b = secrets.randbits(256) % N
-        big_b = (K * verifier_value + pow(G, small_b, N)) % N
+        big_b = (K * verifier_value + modpow(G, small_b, N)) % N
         if big_b % N and small_b:
             return small_b, big_b
 
@@ -150,7 +166,7 @@ def server_key(big_a: int, small_b: int, big_b: int, verifier_value: int) -> byt
     u_value = scramble(big_a, big_b)
     if u_value == 0:
         return None
-    s_value = pow(big_a * pow(verifier_value, u_value, N), small_b, N)
+    s_value = modpow(big_a * modpow(verifier_value, u_value, N), small_b, N)
     return hkdf16(s_value, u_value)
 
 
@@ -162,7 +178,7 @@ class SrpClient:
     def __init__(self) -> None:
         while True:
             self._a = secrets.randbits(1024) % N
-            self.big_a = pow(G, self._a, N)
+            self.big_a = modpow(G, self._a, N)
             if self.big_a % N:
                 break
 
@@ -176,7 +192,7 @@ class SrpClient:
         big_b = int(challenge["SRP_B"], 16)
         u_value = scramble(self.big_a, big_b)
         x_value = secret_x(challenge["SALT"], realm, identity, password)
-        s_value = pow(big_b - K * pow(G, x_value, N), self._a + u_value * x_value, N)
+        s_value = modpow(big_b - K * modpow(G, x_value, N), self._a + u_value * x_value, N)
         return claim_signature(hkdf16(s_value, u_value), realm, identity, challenge["SECRET_BLOCK"], stamp)
 
     def signature(self, realm: str, identity: str, password: str, challenge: dict, now: float) -> tuple[str, str]:
