@@ -115,3 +115,29 @@ def test_each_xdist_worker_on_a_real_pool_creates_its_own_mfa_user(pytester, mon
 # The remembered step look-ups (bdd_speed.py) are checked against pytest-bdd's own look-up for
 # every step of every scenario in tests/test_scenario_isolation.py's run of the features (three
 # rounds, so the remembered answers are reused): test_remembered_step_lookups_are_what_pytest_bdd_finds.
+
+
+def test_moto_checks_an_action_by_its_name_with_the_answer_of_its_member_list(embedded):
+    """moto_speed.FunctionNames answers `action in method_names_from_class(cls)` as moto's own
+    list does, for every name of every response class the embedded server serves."""
+    import importlib
+
+    from moto.core import responses as moto_responses, utils as moto_utils
+
+    from cognito_harness.embedded.moto_speed import FunctionNames
+
+    assert isinstance(moto_responses.method_names_from_class(object), FunctionNames), "not installed"
+    for service in ("cognitoidp", "cognitoidentity", "s3", "sts", "iam"):
+        importlib.import_module(f"moto.{service}.responses")
+    classes, todo = set(), [moto_responses.BaseResponse]
+    while todo:
+        cls = todo.pop()
+        if cls not in classes:
+            classes.add(cls)
+            todo.extend(cls.__subclasses__())
+    assert len(classes) > 5
+    for cls in classes:
+        listed = set(moto_utils.method_names_from_class(cls))
+        fast = FunctionNames(cls)
+        for name in set(dir(cls)) | {"initiate_auth", "no_such_action", "", "mro", "__class__", "__init__"}:
+            assert (name in fast) == (name in listed), (cls, name)

@@ -5,15 +5,21 @@
   change while the process runs, so the list is read once.
 - moto reads each service model (with its moto extras) through a new botocore loader,
   which first scans every service folder botocore ships; one loader serves them all.
+- to check that a request's action is one of its handler's methods, moto lists every member
+  of the handler class (`inspect.getmembers`, ~0.3 ms per AWS call) and looks the action up
+  in the list; the same question is asked of the one name (`FunctionNames`), with the
+  same answer: the name is a member of the class and a plain function.
 
-Neither changes what moto answers, only how often it reads the same files.
-tests/test_moto_canary.py checks that both are still where this module expects them.
+None changes what moto answers, only how often it reads the same files.
+tests/test_moto_canary.py checks that they are still where this module expects them.
 """
 
 from __future__ import annotations
 
+import inspect
+
 from moto import backends
-from moto.core import loaders as moto_loaders, utils as moto_utils
+from moto.core import loaders as moto_loaders, responses as moto_responses, utils as moto_utils
 
 _MARK = "_harness_memoized"
 
@@ -36,3 +42,30 @@ def install() -> None:
 
         setattr(create_loader, _MARK, True)
         moto_utils.create_loader = create_loader
+    if not getattr(moto_responses.method_names_from_class, _MARK, False):
+        def method_names_from_class(clazz):
+            return FunctionNames(clazz)
+
+        setattr(method_names_from_class, _MARK, True)
+        moto_responses.method_names_from_class = method_names_from_class
+
+
+class FunctionNames:
+    """`name in FunctionNames(cls)` is `name in moto.core.utils.method_names_from_class(cls)`
+    (the names of the class's members that are plain functions) without listing them."""
+
+    __slots__ = ("cls",)
+
+    def __init__(self, cls) -> None:
+        self.cls = cls
+
+    def __contains__(self, name) -> bool:
+        if not isinstance(name, str):
+            return False
+        try:
+            value = getattr(self.cls, name)
+        except AttributeError:
+            return False
+        # getmembers lists dir(cls); a name getattr finds but dir lacks would come from a
+        # metaclass, and type's own attributes are not plain functions
+        return inspect.isfunction(value)
