@@ -8,13 +8,14 @@ removes it at the end — even after a failure — and never modifies anyone els
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import sys
+import threading
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import boto3
 from botocore.exceptions import ClientError, NoCredentialsError, NoRegionError
@@ -59,20 +60,60 @@ HARNESS_TOKEN_ENV = "HARNESS_CONTROL_TOKEN"  # targets.aws.clock_url: the servin
 
 def harness_control(url: str, token: str | None, body: dict | None = None) -> dict:
     """GET (body None) or POST a JSON body to one of the embedded server's /_harness/
-    controls, with the server's token (embedded/guard.py)."""
+    controls, with the server's token (embedded/guard.py). Over a connection kept open per
+    thread and server (a scenario makes ~4 such calls: resets, clock reads)."""
     data = None if body is None else json.dumps(body).encode()
     headers = {"Content-Type": "application/json"}
     if token:
         headers["X-Harness-Token"] = token
-    req = urllib.request.Request(url, data=data, method="GET" if data is None else "POST", headers=headers)
-    try:
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            return json.loads(resp.read())
-    except urllib.error.HTTPError as err:
-        detail = err.read().decode("utf-8", "replace")[:300]
+    status, payload = _CONTROLS.send(url, "GET" if data is None else "POST", data, headers)
+    if status >= 400:
+        detail = payload.decode("utf-8", "replace")[:300]
         hint = (f" (set {HARNESS_TOKEN_ENV} to the harness_token the server printed)"
-                if err.code == 403 and not token else "")
-        raise HarnessError(f"{url} answered {err.code}: {detail}{hint}") from None
+                if status == 403 and not token else "")
+        raise HarnessError(f"{url} answered {status}: {detail}{hint}")
+    return json.loads(payload)
+
+
+class _KeptConnections(threading.local):
+    """One HTTP connection per thread and scheme://host:port, reused while the server keeps it
+    open. A request that finds its reused connection closed under it (the server closed it
+    as idle just then: nothing was answered) is sent once more on a new one."""
+
+    def __init__(self) -> None:
+        self.open: dict[tuple[str, str], http.client.HTTPConnection] = {}
+
+    def send(self, url: str, method: str, data: bytes | None, headers: dict) -> tuple[int, bytes]:
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.netloc)
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        for attempt in (1, 2):
+            conn = self.open.pop(key, None)
+            reused = conn is not None
+            if conn is None:
+                kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+                conn = kind(parts.netloc, timeout=10)
+            try:
+                conn.request(method, path, body=data, headers=headers)
+                resp = conn.getresponse()
+                payload = resp.read()
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError) as err:
+                conn.close()
+                if reused and attempt == 1:
+                    continue
+                raise HarnessError(f"{url}: the embedded server closed the connection ({err})") from None
+            except (OSError, http.client.HTTPException) as err:
+                conn.close()
+                raise HarnessError(f"cannot reach {url}: {err}") from None
+            if resp.will_close:
+                conn.close()
+            else:
+                self.open[key] = conn
+            return resp.status, payload
+        raise AssertionError("unreachable")
+
+
+_CONTROLS = _KeptConnections()
 
 
 class EmbeddedClock(TargetClock):

@@ -155,3 +155,24 @@ def test_an_idle_connection_is_closed(embedded, monkeypatch):
         answers = sock.makefile("rb")
         assert _read_answer(answers)[0] == 200
         assert _closed_by_server(sock, timeout=5.0)
+
+
+def test_harness_controls_reuse_their_connection_and_survive_its_close(embedded, embedded_server, monkeypatch):
+    """target.harness_control keeps one connection per thread; when the server has closed it
+    (idle), the next control call still goes through, on a new connection."""
+    from cognito_harness.target import harness_control
+
+    opened = []
+    setup = keep_alive.KeepAliveHandler.setup
+
+    def counted(self):
+        opened.append(self.client_address)
+        setup(self)
+    monkeypatch.setattr(keep_alive.KeepAliveHandler, "setup", counted)
+    clock_url = f"{embedded.endpoint_url}/_harness/clock"
+    harness_control(clock_url, embedded.harness_token)
+    harness_control(clock_url, embedded.harness_token, {"advance": 0})
+    harness_control(clock_url, embedded.harness_token)
+    assert len(opened) <= 1, f"3 control calls opened {len(opened)} connections"
+    keep_alive.close_all(embedded_server._server._server)  # as the idle timeout does
+    assert "now" in harness_control(clock_url, embedded.harness_token)
