@@ -49,16 +49,18 @@ class Timed:
 
     def __init__(self):
         self.seconds = 0.0
+        self.cpu_seconds = 0.0  # this process's CPU: boto3 and the in-process server's threads
         self.calls = 0
 
     def __call__(self, fn, **kwargs):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         try:
             return fn(**kwargs)
         except ClientError as err:
             return err.response
         finally:
             self.seconds += time.perf_counter() - t0
+            self.cpu_seconds += time.process_time() - c0
             self.calls += 1
 
 
@@ -134,7 +136,7 @@ def run(passes: int) -> dict:
         app = boto3.client("cognito-idp", region_name=info.region, endpoint_url=info.endpoint_url, config=unsigned)
         identity = boto3.client("cognito-identity", region_name=info.region, endpoint_url=info.endpoint_url,
                                 config=unsigned)
-        per_call = []
+        per_call, cpu_per_call = [], []
         calls = 0
         for i in range(passes + 1):
             control(info, "reset", {})
@@ -142,8 +144,10 @@ def run(passes: int) -> dict:
             one_pass(info, admin, app, identity, passwords, timed)
             if i:  # the first pass warms the clients, as the harness does before its first scenario
                 per_call.append(timed.seconds / timed.calls)
+                cpu_per_call.append(timed.cpu_seconds / timed.calls)
                 calls = timed.calls
         return {"passes": passes, "calls_per_pass": calls, "seconds_per_call": statistics.median(per_call),
+                "cpu_seconds_per_call": statistics.median(cpu_per_call),
                 "seconds_per_pass": statistics.median(per_call) * calls}
     finally:
         server.stop()
@@ -158,5 +162,5 @@ if __name__ == "__main__":
     if args.json:
         print(json.dumps(result))
     else:
-        print(f"{result['calls_per_pass']} AWS calls per pass; median {result['seconds_per_call'] * 1000:.2f} ms per call "
-              f"({result['passes']} passes)")
+        print(f"{result['calls_per_pass']} AWS calls per pass; median {result['seconds_per_call'] * 1000:.2f} ms per call, "
+              f"{result['cpu_seconds_per_call'] * 1000:.2f} ms CPU ({result['passes']} passes)")

@@ -129,6 +129,7 @@ def scenario_times(trips: dict) -> list[dict]:
                                                                         "POST /mfa", "GET /managed-login")))
         out.append({"id": r["nodeid"], "title": r["nodeid"].split("::")[-1], "browser": r["browser"],
                     "seconds": r["total"] - r.get("session_setup", 0.0), "aws_calls": aws_calls,
+                    "cpu": r.get("cpu"),
                     "requests": r["requests"], "server": r["server_seconds"],
                     "playwright_calls": r.get("playwright_calls", 0),
                     "first": run_id == first_id})
@@ -219,6 +220,12 @@ def report(data: dict) -> str:
             "calls_per_pass": data["boto3_rounds"][0]["calls_per_pass"],
             "passes": sum(b["passes"] for b in data["boto3_rounds"])}
     api_ratio = statistics.median(api_ratios)
+    # the same in CPU time (this process: pytest or the script, and the in-process server's
+    # threads): what a loaded machine does not inflate
+    cpu_mine = [sum(t["cpu"] for t in api) / max(1, sum(t["aws_calls"] for t in api))
+                for api in ([t for t in scenario_times(r["trips"]) if not t["browser"]] for r in serial)
+                if api and all(t.get("cpu") is not None for t in api)]
+    cpu_boto = [b["cpu_seconds_per_call"] for b in data["boto3_rounds"] if "cpu_seconds_per_call" in b]
     # browser scenario vs the bare journey over the same pages, per round
     rows, ratios = [], []
     titles = sorted(data["playwright_rounds"][0]["median_seconds"])
@@ -264,6 +271,9 @@ def report(data: dict) -> str:
         f"| harness overhead on the API narrative: time per AWS call, specs vs plain boto3 | "
         f"{ms(harness_per_call)} vs {boto['seconds_per_call'] * 1000:.1f} ms = {api_ratio:.2f}× | ≤ 1.5× | "
         f"{verdict(api_ratio <= 1.5)} |",
+        *([f"| the same in CPU time per AWS call (this process and its in-process server), specs vs plain boto3 | "
+           f"{statistics.median(cpu_mine) * 1000:.1f} ms vs {statistics.median(cpu_boto) * 1000:.1f} ms = "
+           f"{statistics.median(cpu_mine) / statistics.median(cpu_boto):.2f}× | – | |"] if cpu_mine and cpu_boto else []),
         f"| browser scenario vs the bare Playwright journey (median of the ratios below) | "
         f"{'–' if browser_ratio is None else f'{browser_ratio:.2f}×'} | ≤ 1.5× | "
         f"{verdict(None if browser_ratio is None else browser_ratio <= 1.5)} |",

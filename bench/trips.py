@@ -2,7 +2,8 @@
 `bench/` on `sys.path`; `bench/speed.py` does that).
 
 For every test run it records
-- the wall time of its set-up, call and tear-down phases;
+- the wall time of its set-up, call and tear-down phases, and the CPU time this process
+  (pytest and the in-process embedded server) spent on it — reliable on a loaded machine;
 - every HTTP request the embedded server answered meanwhile (the steps' boto3 calls, the
   browser's page loads, the harness controls), by kind, with the server's own time;
 - every call the test sent to the Playwright driver, and the events that came back;
@@ -160,7 +161,10 @@ def pytest_runtest_protocol(item, nextitem):
     run = f"{base}#{_seen[base]}"
     _runs[run] = {"nodeid": base, "browser": item.get_closest_marker("browser") is not None}
     _current["run"] = run
+    cpu0 = time.process_time()
     yield
+    # CPU of this process (pytest, the in-process embedded server's threads), not Chromium's
+    _runs[run]["cpu"] = time.process_time() - cpu0
     _current["run"], _current["phase"] = "(between tests)", "none"
 
 
