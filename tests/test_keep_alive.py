@@ -12,9 +12,7 @@ import boto3
 import pytest
 from botocore.config import Config as BotoConfig
 
-from cognito_harness.config import load_config
 from cognito_harness.embedded import keep_alive
-from cognito_harness.embedded.server import EmbeddedServer
 
 
 def _netloc(info) -> tuple[str, int]:
@@ -130,19 +128,21 @@ def test_every_kept_answer_says_where_it_ends(embedded):
     conn.close()
 
 
-@pytest.fixture
-def own_server():
-    server = EmbeddedServer(load_config("scenarios.yaml"), port=0)
-    info = server.start()
-    yield server, info
-    server.stop()
+def test_stopping_the_server_closes_kept_connections():
+    """The server class the embedded target runs (not a whole EmbeddedServer: its start and
+    stop switch process-wide settings the session's server relies on)."""
+    from cognito_harness.embedded.server import _HarnessMotoServer
 
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
 
-def test_stopping_the_server_closes_kept_connections(own_server):
-    server, info = own_server
-    conn = http.client.HTTPConnection(*_netloc(info), timeout=10)
-    conn.request("GET", "/_harness/clock")
-    conn.getresponse().read()
+    server = _HarnessMotoServer("127.0.0.1", 0, lambda moto_app: app)
+    server.start()
+    conn = http.client.HTTPConnection(*server.get_host_and_port(), timeout=10)
+    conn.request("GET", "/")
+    resp = conn.getresponse()
+    assert resp.read() == b"ok" and resp.getheader("Connection") == "keep-alive"
     server.stop()
     assert _closed_by_server(conn.sock), "a kept connection outlived the server"
 

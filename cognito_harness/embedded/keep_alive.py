@@ -25,6 +25,8 @@ import threading
 
 from moto.moto_server.werkzeug_app import MotoRequestHandler
 
+from . import guard
+
 IDLE_SECONDS = 15.0
 _NO_BODY_CODES = {204, 304}
 _HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding"}
@@ -127,7 +129,7 @@ class KeepAliveHandler(MotoRequestHandler):
         declared = (self.headers.get("Content-Length") or "").strip()
         if not declared or declared == "0":
             return True
-        read = environ.get("cognito_harness.body")  # set by guard.read_body, exactly Content-Length bytes
+        read = environ.get(guard._BODY_KEY)  # set by guard.read_body: exactly Content-Length bytes
         return read is not None and declared.isdigit() and len(read) == int(declared)
 
 
