@@ -17,9 +17,9 @@ What Amazon Cognito uses, as published in its own client libraries
 The embedded pool verifies with `server_*`; the harness's own app flows sign in with
 `SrpClient`. No secret is kept longer than the call that needs it.
 
-The modular exponentiations (`modpow`) use GMP through gmpy2 when it is installed (a
-dependency of the project): the same numbers as Python's `pow`, 3–10× faster on this
-3072-bit group, where one `pow` costs 10–40 ms — an SRP sign-in made ~5 of them.
+The modular exponentiations (`modpow`) use GMP through gmpy2 (a dependency of the
+project): the same numbers as Python's `pow`, 3–10× faster on this 3072-bit group, where
+one Python `pow` costs 10–40 ms — an SRP sign-in makes ~5 of them.
 """
 
 from __future__ import annotations
@@ -33,14 +33,13 @@ from datetime import datetime, timezone
 
 try:
     from gmpy2 import powmod as _gmp_powmod
-except ImportError:  # pragma: no cover - gmpy2 is a dependency; Python's pow gives the same numbers
-    _gmp_powmod = None
+except ImportError as err:
+    raise ImportError("cognito_harness needs gmpy2 (a dependency in pyproject.toml, for SRP's arithmetic): "
+                      "run `.venv/bin/pip install -e .` or `bash scripts/setup.sh`") from err
 
 
 def modpow(base: int, exponent: int, modulus: int) -> int:
     """base ** exponent mod modulus, as Python's pow(base, exponent, modulus) (exponent >= 0)."""
-    if _gmp_powmod is None:
-        return pow(base, exponent, modulus)
     return int(_gmp_powmod(base, exponent, modulus))
 
 N_HEX = (

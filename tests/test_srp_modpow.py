@@ -19,8 +19,3 @@ def test_modpow_is_pow_on_the_group(base, exponent):
 def test_modpow_edge_values():
     for base, exponent in [(0, 0), (0, 5), (1, 0), (srp.N, 3), (srp.N - 1, 2), (-1, 3), (srp.G, 1)]:
         assert srp.modpow(base, exponent, srp.N) == pow(base, exponent, srp.N)
-
-
-def test_gmp_is_in_use():
-    """gmpy2 is a dependency (pyproject.toml): without it SRP sign-ins cost ~5x the CPU."""
-    assert srp._gmp_powmod is not None
