@@ -21,7 +21,8 @@ Registered from conftest.py. For every ``*.feature`` file pytest meets (``pytest
   running anything.
 
 Matching is pytest-bdd's own (``find_fixturedefs_for_step``: the step definitions' parsers and
-pytest's fixture visibility), so "undefined" here means exactly what it means when the scenario runs.
+pytest's fixture visibility; its walk over every fixture made once per file, bdd_speed.py), so
+"undefined" here means exactly what it means when the scenario runs.
 """
 
 from __future__ import annotations
@@ -40,10 +41,10 @@ from pytest_bdd.compat import get_fixture_names, getfixturedefs
 from pytest_bdd.feature import features as bdd_feature_cache
 from pytest_bdd.feature import get_feature
 from pytest_bdd.parser import FeatureParser
-from pytest_bdd.scenario import find_fixturedefs_for_step, iterparentnodeids, make_python_name
+from pytest_bdd.scenario import iterparentnodeids, make_python_name
 from pytest_bdd.steps import step_function_context_registry
 
-from . import qa_output
+from . import bdd_speed, qa_output
 from .gherkin_lint import Problem, closest_steps, display_path, lint_with_reading
 
 #: fixtures that mean "this step drives a browser" (pytest-playwright's)
@@ -273,6 +274,8 @@ class _StepIndex:
         self.fixturemanager = node.session._fixturemanager
         self._browser_cache: dict[str, bool] = {}
         self._patterns: list[str] | None = None
+        # the step definitions this file sees, walked once for all its steps (bdd_speed.py)
+        self.definitions = bdd_speed.StepDefinitions(self.fixturemanager, node)
 
     def check_scenario(self, template, path: str, check: FeatureCheck) -> bool:
         """Record the scenario's undefined steps; True when one of its steps needs a browser."""
@@ -280,7 +283,7 @@ class _StepIndex:
         browser = False
         for context in contexts:
             for step in template.render(context).steps:
-                defs = list(find_fixturedefs_for_step(step=step, fixturemanager=self.fixturemanager, node=self.node))
+                defs = self.definitions.matching(step)
                 if not defs:
                     check.add_undefined(step, path, self.closest(step))
                     continue

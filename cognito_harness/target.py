@@ -241,25 +241,40 @@ class Target:
             self.ledger.user_created(self.user_pool_id, email, username)
 
     def create_user(self, email: str, password: str) -> None:
-        """Creates a user the way the narrative does and remembers it for clean-up."""
+        """Creates a user the way the narrative does and remembers it for clean-up; a user of
+        that name is replaced. On a real pool the harness first looks whether the user exists
+        (it never replaces one this run did not create); the embedded pool is the harness's
+        own, so there it creates at once and replaces only when told the name is taken."""
         admin = self.admin()
-        try:
-            admin.admin_get_user(UserPoolId=self.user_pool_id, Username=email)
-            exists = True
-        except ClientError as err:
-            if err.response["Error"]["Code"] != "UserNotFoundException":
-                raise
-            exists = False
-        if exists:
-            if email not in self.created_users and not self.is_embedded:
-                raise HarnessError(f"the user {email} already exists in {self.user_pool_id} and this run did not "
-                                   "create it: the harness never modifies users it did not create")
-            self.delete_user(email)
-        created = admin.admin_create_user(
-            UserPoolId=self.user_pool_id, Username=email, MessageAction="SUPPRESS",
-            UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}])
+        if self.is_embedded:
+            try:
+                created = self._admin_create_user(email)
+            except ClientError as err:
+                if err.response["Error"]["Code"] != "UsernameExistsException":
+                    raise
+                self.delete_user(email)
+                created = self._admin_create_user(email)
+        else:
+            try:
+                admin.admin_get_user(UserPoolId=self.user_pool_id, Username=email)
+                exists = True
+            except ClientError as err:
+                if err.response["Error"]["Code"] != "UserNotFoundException":
+                    raise
+                exists = False
+            if exists:
+                if email not in self.created_users:
+                    raise HarnessError(f"the user {email} already exists in {self.user_pool_id} and this run did not "
+                                       "create it: the harness never modifies users it did not create")
+                self.delete_user(email)
+            created = self._admin_create_user(email)
         self.user_was_created(email, created["User"]["Username"])
         admin.admin_set_user_password(UserPoolId=self.user_pool_id, Username=email, Password=password, Permanent=True)
+
+    def _admin_create_user(self, email: str) -> dict:
+        return self.admin().admin_create_user(
+            UserPoolId=self.user_pool_id, Username=email, MessageAction="SUPPRESS",
+            UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}])
 
     def require_own_user(self, what: str, email: str | None = None, username: str | None = None) -> None:
         """On a real pool, only users this run created may be changed."""
