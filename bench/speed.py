@@ -129,7 +129,7 @@ def scenario_times(trips: dict) -> list[dict]:
                                                                         "POST /mfa", "GET /managed-login")))
         out.append({"id": r["nodeid"], "title": r["nodeid"].split("::")[-1], "browser": r["browser"],
                     "seconds": r["total"] - r.get("session_setup", 0.0), "aws_calls": aws_calls,
-                    "cpu": r.get("cpu"),
+                    "cpu": None if r.get("cpu") is None else r["cpu"] - r.get("session_setup_cpu", 0.0),
                     "requests": r["requests"], "server": r["server_seconds"],
                     "playwright_calls": r.get("playwright_calls", 0),
                     "first": run_id == first_id})

@@ -126,7 +126,7 @@ _session_depth = [0]
 def pytest_fixture_setup(fixturedef, request):
     session = fixturedef.scope == "session"
     _session_depth[0] += session
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     yield
     took = time.perf_counter() - t0
     _session_depth[0] -= session
@@ -135,6 +135,7 @@ def pytest_fixture_setup(fixturedef, request):
         _fixtures.append((fixturedef.argname, _current["run"], took))
         if run is not None and _session_depth[0] == 0:  # the outermost: it includes the nested ones
             run["session_setup"] = run.get("session_setup", 0.0) + took
+            run["session_setup_cpu"] = run.get("session_setup_cpu", 0.0) + time.process_time() - cpu0
     elif run is not None:
         run.setdefault("fixtures", {})[fixturedef.argname] = took
 

@@ -222,14 +222,47 @@ class World:
         return outcome
 
 
+_next_item_key = pytest.StashKey[object]()
+_reset_by_scenario_key = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """Remembers which test runs next (pytest knows it; a fixture's tear-down does not)."""
+    item.stash[_next_item_key] = nextitem
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _scenario_starts_from_starting_world(request):
+    """Every scenario on the embedded target starts from the narrative's starting world
+    (`POST /_harness/reset`), whatever ran before, and leaves it so for whatever runs next —
+    except when what runs next is a scenario too: it resets first, and two resets in a row
+    (this one's tear-down, the next one's set-up) would be one round trip too many."""
+    if not startup.is_scenario(request) or request.config._harness_config.target_name != "embedded":
+        yield
+        return
+    target = request.getfixturevalue("target")
+    target.reset_to_starting_world()
+    request.node.stash[_reset_by_scenario_key] = True
+    yield
+    nextitem = request.node.stash.get(_next_item_key, None)
+    if nextitem is None or "_pytest_bdd_example" not in getattr(nextitem, "fixturenames", ()):
+        target.reset_to_starting_world()
+
+
 @pytest.fixture
-def world(target, harness_config):
+def world(request, target, harness_config):
     """One scenario's world. On the embedded target it starts from the narrative's starting
     world whatever ran before (the pool, its users and their MFA, tokens, the login look:
-    `POST /_harness/reset`), and is put back afterwards for whatever runs next. On a real
+    `POST /_harness/reset`), and is put back afterwards for whatever runs next (for a
+    scenario, `_scenario_starts_from_starting_world` does both: one reset between two scenarios). On a real
     pool: the users the scenario created are deleted and the pool's MFA setting restored
     (the run never changes a user it did not create)."""
     if target.is_embedded:
+        if request.node.stash.get(_reset_by_scenario_key, False):  # a scenario: reset around it already
+            yield World(target=target, config=harness_config)
+            return
         target.reset_to_starting_world()
         yield World(target=target, config=harness_config)
         target.reset_to_starting_world()
