@@ -302,7 +302,7 @@ def report(data: dict) -> str:
         f"API baseline: `bench/baseline_boto3.py`, {boto['calls_per_pass']} AWS calls per pass of the narrative, "
         f"{boto['passes']} passes in all, run right after each serial run of the specs (the ratio is the median of "
         "the rounds' ratios). The specs' time per AWS call is the API scenarios' time (set-up, steps, "
-        "tear-down: the reset before and after, the Givens, pytest and pytest-bdd) divided by the AWS calls they "
+        "tear-down: the reset before it, the Givens, pytest and pytest-bdd) divided by the AWS calls they "
         "made (the harness's own /_harness/ calls not counted as AWS calls).",
         "",
         "HTTP round trips per scenario (serial runs, median): API "
