@@ -98,7 +98,7 @@ def _keep_module_scoped_worlds_together(items) -> None:
 @pytest.fixture(scope="session")
 def serve_endpoint():
     """`cognito-harness serve` in its own process, standing in for a real pool: one for the
-    session, shared by test_real_pool_path.py and test_real_pool_safety.py (one xdist group),
+    session, shared by test_real_pool_path.py and test_real_pool_safety.py,
     which each put back what they change and compare the pool before and after. It must exit
     0 on SIGTERM."""
     import real_pool_endpoints as rp

@@ -26,9 +26,6 @@ from cognito_harness.embedded.provision import client_definition, pool_definitio
 from cognito_harness.flows import Outcome, call
 from test_fidelity_rules import HarnessClock, WallClock, World, code_at, plain_moto_server, refused
 
-# under -n, on one worker: two module-scoped worlds (faithful, plain moto) serve every test here
-pytestmark = pytest.mark.xdist_group("fidelity-devices")
-
 GRACE = 5  # RetryGracePeriodSeconds of the rotating client
 
 

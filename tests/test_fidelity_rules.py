@@ -47,9 +47,6 @@ from cognito_harness.embedded import install, rules
 from cognito_harness.embedded.provision import PROVIDER, client_definition, pool_definition
 from cognito_harness.flows import Outcome, call, claims
 
-# under -n, on one worker: two module-scoped worlds (faithful, plain moto) serve every test here
-pytestmark = pytest.mark.xdist_group("fidelity-rules")
-
 STEP = 30
 NO_RETRIES = BotoConfig(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=5, read_timeout=30)
 MFA_FIELDS = ("MFAOptions", "UserMFASettingList", "PreferredMfaSetting")

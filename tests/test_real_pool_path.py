@@ -20,10 +20,6 @@ import yaml
 
 import real_pool_endpoints as rp
 
-# under -n, on one worker: the session's `cognito-harness serve` process (`serve_endpoint`,
-# tests/conftest.py), shared with test_real_pool_safety.py
-pytestmark = pytest.mark.xdist_group("real-pool-serve")
-
 ROOT = Path(__file__).resolve().parents[1]
 LEDGERS = Path(tempfile.mkdtemp(prefix="harness-ledgers-"))  # never the project's own ledger
 

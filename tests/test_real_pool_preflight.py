@@ -12,9 +12,6 @@ import pytest
 
 import real_pool_endpoints as rp
 
-# under -n, on one worker: one moto_server serves every test here
-pytestmark = pytest.mark.xdist_group("real-pool-preflight")
-
 
 @pytest.fixture(scope="module")
 def moto_endpoint():

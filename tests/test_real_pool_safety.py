@@ -20,10 +20,6 @@ import pytest
 
 import real_pool_endpoints as rp
 
-# under -n, on one worker: one moto_server here and the session's `cognito-harness serve` process
-# (`serve_endpoint`, tests/conftest.py, shared with test_real_pool_path.py) serve every test here
-pytestmark = pytest.mark.xdist_group("real-pool-serve")
-
 API = ["-m", "not browser and not waits_on_real_pool"]
 SUBSET = "signs_in_without_being_asked or makes_mfa_optional or created_user_is_confirmed or answered_for_another_user"
 

@@ -100,9 +100,6 @@ import zlib
 
 import pytest
 
-# under -n, on one worker: one run of the features in three rounds (`rounds`) serves every test here
-pytestmark = pytest.mark.xdist_group("scenario-isolation")
-
 ROUNDS = int(os.environ["ISOLATION_ROUNDS"])
 
 

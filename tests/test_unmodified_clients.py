@@ -29,9 +29,6 @@ import pytest
 from botocore import UNSIGNED
 from botocore.config import Config as BotoConfig
 
-# under -n, on one worker: one `cognito-harness serve` process serves every test here
-pytestmark = pytest.mark.xdist_group("unmodified-clients")
-
 CLIENTS = Path(__file__).parent / "clients"
 PASSWORD = "Aaaa1111srp"
 
