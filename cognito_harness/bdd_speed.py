@@ -6,9 +6,10 @@ a file sees does not change while its steps are looked up: the walk is made once
 (`StepDefinitions`), and each step then asks only those definitions' parsers, in the same
 order. Once collection is over, each (file, step) answer is also remembered.
 
-The result is the list pytest-bdd itself computes (tests/test_speed.py compares the two for
-every step the specs run). pytest-bdd still does everything else: it injects the definitions
-and lets pytest pick the one that applies by its own scoping rules.
+The result is the list pytest-bdd itself computes (tests/test_scenario_isolation.py compares
+the two before every step of its three rounds of the features). pytest-bdd still does
+everything else: it injects the definitions and lets pytest pick the one that applies by its
+own scoping rules.
 """
 
 from __future__ import annotations
