@@ -1,8 +1,8 @@
 """POST /_harness/reset puts the narrative's starting world back (embedded/starting_world.py).
 
 Each test changes one thing a scenario can change on the session's embedded pool, resets,
-and checks the starting state is back. (The features' `world` fixture resets before and
-after every scenario, so these changes never reach a scenario.)
+and checks the starting state is back. (Every scenario on the embedded target resets before
+it starts, and after it when no scenario follows, so these changes never reach a scenario.)
 """
 
 from __future__ import annotations
