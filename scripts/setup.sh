@@ -91,6 +91,24 @@ step "Python packages (pip install -e .)"
     || { show_log_tail 25; fail "pip install -e .[test] failed (output above)"; }
 info "installed cognito-mfa-harness, its dependencies and its test clients ($("$VPY" -m pip --version | cut -d' ' -f1-2))"
 
+# --- 1a. Bytecode ----------------------------------------------------------------------------
+# pip compiles what it installs into site-packages, but not this checkout (an editable install),
+# and pytest caches its assertion rewriting of its plugins (pytest-bdd, pytest-playwright,
+# hypothesis, ...) and of conftest.py, steps/ and tests/ only where Python may write bytecode.
+# Where PYTHONDONTWRITEBYTECODE is set (many CI images and containers, this machine), every
+# `pytest` process — each xdist worker too — compiled and rewrote all of that again: ~1 s of CPU
+# per process. Written once here; Python and pytest still compare each cached file with its
+# source (timestamp and size), so an edited file is compiled afresh, in memory, on the next run.
+step "Bytecode (so that no run compiles the harness or rewrites pytest's plugins again)"
+if env -u PYTHONDONTWRITEBYTECODE "$VPY" -m compileall -q cognito_harness steps bench scripts >"$LOG" 2>&1 \
+    && env -u PYTHONDONTWRITEBYTECODE "$VPY" -m pytest --collect-only -q -p no:randomly -p no:cacheprovider \
+        >"$LOG" 2>&1; then
+    info "compiled this checkout and cached pytest's rewritten plugins, conftest.py, steps/ and tests/"
+else
+    show_log_tail 5
+    info "could not write all of it (above): runs still work and compile in memory instead"
+fi
+
 # --- 1b. The unmodified JavaScript client the tests drive (tests/clients) --------------------
 step "JavaScript test client (amazon-cognito-identity-js in tests/clients)"
 if command -v npm >/dev/null 2>&1 && command -v node >/dev/null 2>&1; then
