@@ -1,8 +1,12 @@
 """The command line: step vocabulary, config check, serve."""
 
+import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
+
+import pytest
 
 from cognito_harness.cli import main, step_vocabulary
 
@@ -42,6 +46,50 @@ def test_pytest_with_a_bad_config_stops_with_the_key_path(tmp_path):
                             cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 4
     assert "authenticator.issuer" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.fixture
+def taken_port():
+    """A port another program listens on."""
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        yield other.getsockname()[1]
+
+
+def test_serve_on_a_taken_port_says_so_and_changes_nothing(taken_port, embedded, idp_clients, capsys):
+    """In this process: the port is bound before anything else, so the session's embedded pool
+    (same process) keeps its state — and before, serve printed werkzeug's message from its
+    serving thread and then waited for ever."""
+    admin, _ = idp_clients
+
+    def usernames():
+        return sorted(u["Username"] for u in admin.list_users(UserPoolId=embedded.user_pool_id)["Users"])
+
+    before = usernames()
+    returned = {}
+    serve = threading.Thread(target=lambda: returned.update(code=main(
+        ["serve", "--config", str(ROOT / "scenarios.yaml"), "--port", str(taken_port)])), daemon=True)
+    serve.start()
+    serve.join(30)
+    assert returned == {"code": 2}, "serve on a taken port did not stop with exit code 2"
+    err = capsys.readouterr().err
+    assert err.startswith(f"cognito-harness: cannot serve the embedded pool on 127.0.0.1:{taken_port} "
+                          "(Address already in use): free the port, or choose another")
+    assert "targets.embedded.port in scenarios.yaml" in err
+    assert usernames() == before != []  # a second server's start would have dropped moto's state
+
+
+def test_pytest_on_a_taken_port_stops_with_one_message(taken_port, tmp_path):
+    config = tmp_path / "scenarios.yaml"
+    config.write_text((ROOT / "scenarios.yaml").read_text().replace("    port: 0 ", f"    port: {taken_port} ", 1))
+    result = subprocess.run([sys.executable, "-m", "pytest", "features", "--config", str(config), "-q",
+                             "-p", "no:cacheprovider", "-k", "refresh_token"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert output.count(f"cannot serve the embedded pool on 127.0.0.1:{taken_port}") == 1, output
+    assert "Traceback" not in output and "Error in atexit" not in output
 
 
 def test_every_step_says_what_it_does_and_every_given_what_it_establishes(monkeypatch):

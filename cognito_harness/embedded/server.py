@@ -6,6 +6,8 @@ emulator and the harness controls; provisioned with the narrative's starting wor
 from __future__ import annotations
 
 import json
+import socket
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -16,6 +18,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from werkzeug.serving import make_server
 
 from ..config import Config
+from ..errors import HarnessError
 from . import guard, install, keep_alive, moto_speed, rules
 from .app import HarnessApp
 from .starting_world import StartingWorld
@@ -51,19 +54,48 @@ class ServerInfo:
         return data
 
 
+def _listening_socket(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError as err:
+        sock.close()
+        raise HarnessError(
+            f"cannot serve the embedded pool on {host}:{port} ({err.strerror or err}): free the port, or "
+            "choose another with `cognito-harness serve --port N` or targets.embedded.port in "
+            "scenarios.yaml (0 picks a free port)") from None
+    return sock
+
+
 class _HarnessMotoServer(ThreadedMotoServer):
     """moto's threaded server with the harness's WSGI front (see app.py), keeping HTTP/1.1
     connections open between requests (keep_alive.py)."""
 
-    def __init__(self, host: str, port: int, front_factory):
+    def __init__(self, sock: socket.socket, front_factory):
+        host, port = sock.getsockname()[:2]
         super().__init__(ip_address=host, port=port, verbose=False)
+        self._socket = sock
         self._front_factory = front_factory
 
-    def _server_entry(self) -> None:
+    def start(self) -> None:
+        """Serves on the socket EmbeddedServer bound (see `_listening_socket`), not on one
+        werkzeug binds in moto's serving thread: werkzeug's make_server answers a busy port
+        with `sys.exit(1)`, which in a thread ends only that thread and left `serve` (and a
+        run's start) waiting for ever."""
         app = self._front_factory(DomainDispatcherApplication(create_backend_app))
-        self._server = make_server(self._ip_address, self._port, app, True,
-                                   request_handler=keep_alive.KeepAliveHandler)
+        sock, self._socket = self._socket, None
+        try:
+            self._server = make_server(self._ip_address, sock.getsockname()[1], app, True,
+                                       request_handler=keep_alive.KeepAliveHandler, fd=sock.fileno())
+        finally:
+            sock.close()  # werkzeug serves on its own duplicate of the socket
+        self._thread = threading.Thread(target=self._server_entry, name="embedded-server", daemon=True)
+        self._thread.start()
         self._server_ready_event.set()
+
+    def _server_entry(self) -> None:
         # stop() waits for the loop to look at its flag: every 50 ms, not moto's 500 ms
         self._server.serve_forever(poll_interval=0.05)
 
@@ -110,12 +142,18 @@ class EmbeddedServer:
     def start(self) -> ServerInfo:
         started = time.perf_counter()
         emb = self.config.embedded
-        moto_speed.install()
-        if self.fidelity:
-            install.install(rules.Choices(**vars(emb.undocumented)), enforce_iam=False)
-        else:
-            install.uninstall()
-        self._server = _HarnessMotoServer(self.host, self.port, self._make_front)
+        sock = _listening_socket(self.host, self.port)  # first: a taken port changes nothing
+        try:
+            moto_speed.install()
+            if self.fidelity:
+                install.install(rules.Choices(**vars(emb.undocumented)), enforce_iam=False)
+            else:
+                install.uninstall()
+            server = _HarnessMotoServer(sock, self._make_front)
+        except BaseException:
+            sock.close()
+            raise
+        self._server = server
         self._server.start()
         host, port = self._server.get_host_and_port()
         endpoint = f"http://{host}:{port}"
