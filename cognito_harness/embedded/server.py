@@ -73,17 +73,15 @@ class _HarnessMotoServer(ThreadedMotoServer):
     """moto's threaded server with the harness's WSGI front (see app.py), keeping HTTP/1.1
     connections open between requests (keep_alive.py)."""
 
-    def __init__(self, sock: socket.socket, front_factory):
-        host, port = sock.getsockname()[:2]
-        super().__init__(ip_address=host, port=port, verbose=False)
-        self._socket = sock
+    def __init__(self, host: str, port: int, front_factory):
+        """Binds the port at once (HarnessError if it is taken), and not in moto's serving
+        thread: werkzeug's make_server answers a taken port with `sys.exit(1)`, which in a
+        thread ends only that thread and left `serve` (and a run's start) waiting for ever."""
+        self._socket = _listening_socket(host, port)
+        super().__init__(ip_address=host, port=self._socket.getsockname()[1], verbose=False)
         self._front_factory = front_factory
 
     def start(self) -> None:
-        """Serves on the socket EmbeddedServer bound (see `_listening_socket`), not on one
-        werkzeug binds in moto's serving thread: werkzeug's make_server answers a busy port
-        with `sys.exit(1)`, which in a thread ends only that thread and left `serve` (and a
-        run's start) waiting for ever."""
         app = self._front_factory(DomainDispatcherApplication(create_backend_app))
         sock, self._socket = self._socket, None
         try:
@@ -94,6 +92,11 @@ class _HarnessMotoServer(ThreadedMotoServer):
         self._thread = threading.Thread(target=self._server_entry, name="embedded-server", daemon=True)
         self._thread.start()
         self._server_ready_event.set()
+
+    def close_unstarted(self) -> None:
+        if self._socket is not None:
+            self._socket.close()
+            self._socket = None
 
     def _server_entry(self) -> None:
         # stop() waits for the loop to look at its flag: every 50 ms, not moto's 500 ms
@@ -142,16 +145,15 @@ class EmbeddedServer:
     def start(self) -> ServerInfo:
         started = time.perf_counter()
         emb = self.config.embedded
-        sock = _listening_socket(self.host, self.port)  # first: a taken port changes nothing
+        server = _HarnessMotoServer(self.host, self.port, self._make_front)  # first: a taken port changes nothing
         try:
             moto_speed.install()
             if self.fidelity:
                 install.install(rules.Choices(**vars(emb.undocumented)), enforce_iam=False)
             else:
                 install.uninstall()
-            server = _HarnessMotoServer(sock, self._make_front)
         except BaseException:
-            sock.close()
+            server.close_unstarted()
             raise
         self._server = server
         self._server.start()
