@@ -60,6 +60,7 @@ MOTO_INTERNALS = {
     "moto.settings.INITIAL_NO_AUTH_ACTION_COUNT": "IAM enforcement on/off",
     "moto.sts.models.sts_backends[..].assume_role_with_web_identity": "identity-pool credentials",
     "moto.moto_server.threaded_moto_server.ThreadedMotoServer._server_entry": "WSGI app wrapping",
+    "moto.moto_server.werkzeug_app.create_backend_app": "moto_speed.create_backend_app: its Flask apps out of debug mode",
     "moto.iam.models.iam_backends[..].create_user": "server.py: the admin IAM user, its policy and key pair",
     "moto.iam.models.iam_backends[..].put_user_policy": "server.py: the admin's all-actions policy",
     "moto.iam.models.iam_backends[..].create_access_key": "server.py: the admin key pair",

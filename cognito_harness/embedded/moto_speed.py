@@ -20,6 +20,8 @@ import inspect
 
 from moto import backends
 from moto.core import loaders as moto_loaders, responses as moto_responses, utils as moto_utils
+from moto.moto_server import werkzeug_app
+from werkzeug.exceptions import BadRequestKeyError
 
 _MARK = "_harness_memoized"
 
@@ -48,6 +50,21 @@ def install() -> None:
 
         setattr(method_names_from_class, _MARK, True)
         moto_responses.method_names_from_class = method_names_from_class
+
+
+def create_backend_app(service):
+    """moto's Flask app for one service (`werkzeug_app.create_backend_app`), out of Flask's
+    debug mode; what debug mode did for errors is kept (the module's docstring)."""
+    app = werkzeug_app.create_backend_app(service)
+    app.debug = False
+    app.config["PROPAGATE_EXCEPTIONS"] = True
+    trap = app.trap_http_exception
+
+    def trap_http_exception(err):
+        return isinstance(err, BadRequestKeyError) or trap(err)
+
+    app.trap_http_exception = trap_http_exception
+    return app
 
 
 class FunctionNames:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.iam.models import iam_backends
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
-from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from werkzeug.serving import make_server
 
 from ..config import Config
@@ -82,7 +82,7 @@ class _HarnessMotoServer(ThreadedMotoServer):
         self._front_factory = front_factory
 
     def start(self) -> None:
-        app = self._front_factory(DomainDispatcherApplication(create_backend_app))
+        app = self._front_factory(DomainDispatcherApplication(moto_speed.create_backend_app))
         sock, self._socket = self._socket, None
         try:
             self._server = make_server(self._ip_address, sock.getsockname()[1], app, True,
