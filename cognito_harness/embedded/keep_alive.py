@@ -11,7 +11,8 @@ on it is known to start where this one ended:
 - the answer did not say `Connection: close` (guard's refusals of bodies left unread do).
 
 Every answer is buffered and sent with its Content-Length (HEAD, 1xx, 204 and 304 keep
-the application's headers as they are), so a client always knows where it ends.
+the application's headers as they are), so a client always knows where it ends; its
+headers and body leave in one write. The Date header's text is made once per second.
 
 A connection idle for IDLE_SECONDS between requests is closed (a client's pool reconnects);
 within a request, reads block as before. `close_all` ends every open connection when the
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 
 from moto.moto_server.werkzeug_app import MotoRequestHandler
 
@@ -58,6 +60,18 @@ class KeepAliveHandler(MotoRequestHandler):
 
     def log_request(self, *args, **kwargs) -> None:
         pass  # no access log: request lines carry codes, states and tokens in query strings
+
+    def date_time_string(self, timestamp=None) -> str:
+        """The Date header of an answer sent now: http.server formats it anew for every
+        answer; here once per second (the text only changes with the second)."""
+        if timestamp is not None:
+            return super().date_time_string(timestamp)
+        global _date
+        second = int(_clock())
+        cached = _date
+        if cached[0] != second:
+            cached = _date = (second, super().date_time_string(second))
+        return cached[1]
 
     # --- one request -----------------------------------------------------------------------
 
@@ -117,9 +131,13 @@ class KeepAliveHandler(MotoRequestHandler):
         if not bodiless:
             self.send_header("Content-Length", str(len(body)))
         self.send_header("Connection", "close" if self.close_connection else "keep-alive")
-        self.end_headers()
-        if body and not bodiless:
-            self.wfile.write(body)
+        if body and not bodiless and self.request_version != "HTTP/0.9":
+            self._headers_buffer.append(b"\r\n" + body)  # headers and body in one write
+            self.flush_headers()
+        else:
+            self.end_headers()
+            if body and not bodiless:
+                self.wfile.write(body)
         self.wfile.flush()
 
     def _request_body_consumed(self, environ) -> bool:
@@ -154,3 +172,5 @@ def close_all(server) -> None:
 
 
 _LOCK = threading.Lock()
+_clock = time.time
+_date: tuple[int, str] = (-1, "")
