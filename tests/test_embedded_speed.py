@@ -1,0 +1,109 @@
+"""What makes an AWS call to the embedded server cheaper (issue 9, API scenarios): each test
+fails when its speed-up is taken out, or when the speed-up changes an answer."""
+
+from __future__ import annotations
+
+import http.client
+from urllib.parse import urlsplit
+
+import pytest
+from botocore.exceptions import ClientError
+
+
+def _moto_apps(embedded_server) -> dict:
+    """The Flask app of every moto service the session's server has answered so far."""
+    return embedded_server._server._server.app.moto_app.app_instances
+
+
+def test_motos_flask_apps_run_out_of_debug_mode(embedded_server, idp_clients):
+    """Flask's debug mode builds a class per request (flask/debughelpers.py)."""
+    admin, _ = idp_clients
+    admin.get_user_pool_mfa_config(UserPoolId=embedded_server.info.user_pool_id)
+    apps = _moto_apps(embedded_server)
+    assert "cognitoidp" in apps
+    assert {service: app.debug for service, app in apps.items()} == dict.fromkeys(apps, False)
+
+
+def test_an_error_in_motos_code_is_still_answered_as_cognito_would(embedded_server, idp_clients):
+    """Out of debug mode Flask would turn it into its own 500 page; it still reaches app.py,
+    which answers Cognito's InvalidParameterException (a schema attribute without a name:
+    moto fails on it with a KeyError)."""
+    admin, _ = idp_clients
+    with pytest.raises(ClientError) as caught:
+        admin.add_custom_attributes(UserPoolId=embedded_server.info.user_pool_id,
+                                    CustomAttributes=[{"AttributeDataType": "String"}])
+    error = caught.value.response["Error"]
+    assert (caught.value.response["ResponseMetadata"]["HTTPStatusCode"], error["Code"]) == (400, "InvalidParameterException")
+    assert "moto fails on it with KeyError" in error["Message"]
+
+
+def test_a_missing_form_field_in_motos_code_is_the_harness_json_error_not_flasks_page(embedded):
+    """A multipart S3 POST with a `key` but no `file` field: moto reads request.files["file"];
+    Flask's debug mode raised that (BadRequestKeyError) to app.py, which answers its JSON
+    500, never Flask's HTML 400 page. Out of debug mode it is still raised."""
+    netloc = urlsplit(embedded.endpoint_url).netloc
+    boundary = "harness-boundary"
+    body = (f'--{boundary}\r\nContent-Disposition: form-data; name="key"\r\n\r\nobj.txt\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="other"; filename="a.txt"\r\n'
+            f"Content-Type: text/plain\r\n\r\nhello\r\n--{boundary}--\r\n").encode()
+    conn = http.client.HTTPConnection(netloc, timeout=10)
+    try:
+        conn.request("POST", f"/{embedded.bucket}", body=body,
+                     headers={"Content-Type": f"multipart/form-data; boundary={boundary}",
+                              "Host": f"{embedded.bucket}.s3.amazonaws.com"})
+        resp = conn.getresponse()
+        payload = resp.read()
+    finally:
+        conn.close()
+    assert (resp.status, resp.getheader("Content-Type")) == (500, "application/json"), payload[:200]
+    assert b"InternalErrorException" in payload
+
+
+def _bare_handler():
+    """A KeepAliveHandler without a connection: what _send and date_time_string need."""
+    import email.message
+
+    from cognito_harness.embedded.keep_alive import KeepAliveHandler
+
+    class Writes(list):
+        def write(self, data):
+            self.append(bytes(data))
+
+        def flush(self):
+            pass
+
+    handler = object.__new__(KeepAliveHandler)
+    handler.request_version, handler.close_connection = "HTTP/1.1", False
+    handler.headers, handler.wfile = email.message.Message(), Writes()
+    handler.requestline, handler.client_address = "POST / HTTP/1.1", ("127.0.0.1", 0)
+    return handler
+
+
+def test_an_answer_leaves_in_one_write_headers_and_body(monkeypatch):
+    handler = _bare_handler()
+    handler._send({"REQUEST_METHOD": "POST"}, "200 OK", [("Content-Type", "application/json")], b'{"a": 1}')
+    assert len(handler.wfile) == 1, handler.wfile
+    head, _, body = handler.wfile[0].partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 OK\r\n") and b"\r\nContent-Length: 8\r\n" in head
+    assert body == b'{"a": 1}'
+
+
+def test_the_date_header_is_made_once_per_second_and_never_stale(monkeypatch):
+    from email.utils import formatdate
+
+    from cognito_harness.embedded import keep_alive
+
+    handler = _bare_handler()
+    made = []
+    real = keep_alive.MotoRequestHandler.date_time_string
+    monkeypatch.setattr(keep_alive.MotoRequestHandler, "date_time_string",
+                        lambda self, ts=None: made.append(ts) or real(self, ts))
+    now = [1_800_000_000.2]
+    monkeypatch.setattr(keep_alive, "_clock", lambda: now[0])
+    first = handler.date_time_string()
+    now[0] += 0.5
+    assert handler.date_time_string() == first == formatdate(1_800_000_000, usegmt=True)
+    now[0] += 0.5  # the next second
+    assert handler.date_time_string() == formatdate(1_800_000_001, usegmt=True)
+    assert len(made) == 2, "formatted once per second"
+    assert handler.date_time_string(86400.0) == "Fri, 02 Jan 1970 00:00:00 GMT", "an explicit time as http.server"
