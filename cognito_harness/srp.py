@@ -19,7 +19,9 @@ The embedded pool verifies with `server_*`; the harness's own app flows sign in 
 
 The modular exponentiations (`modpow`) use GMP through gmpy2 (a dependency of the
 project): the same numbers as Python's `pow`, 3–10× faster on this 3072-bit group, where
-one Python `pow` costs 10–40 ms — an SRP sign-in makes ~5 of them.
+one Python `pow` costs 10–40 ms — an SRP sign-in makes ~5 of them. The powers of `g`
+(the client's A = g^a, g^x; the server's g^b; verifiers) come from a table of g's powers
+(`g_pow`), 3–4× faster again than GMP's square-and-multiply; the same numbers.
 """
 
 from __future__ import annotations
@@ -31,8 +33,10 @@ import re
 import secrets
 from datetime import datetime, timezone
 
+import threading
+
 try:
-    from gmpy2 import powmod as _gmp_powmod
+    from gmpy2 import mpz as _mpz, powmod as _gmp_powmod
 except ImportError as err:
     raise ImportError("cognito_harness needs gmpy2 (a dependency in pyproject.toml, for SRP's arithmetic): "
                       "run `.venv/bin/pip install -e .` or `bash scripts/setup.sh`") from err
@@ -62,6 +66,51 @@ TIMESTAMP_RE = re.compile(
     r"([1-9]|[12][0-9]|3[01]) ([01][0-9]|2[0-3]):([0-5][0-9]):([0-5][0-9]) UTC ([0-9]{4})$")
 
 
+class _PowersOfG:
+    """g^e mod N from a table of g^(d·2^(W·i)) (every W-bit digit d, every position i): the
+    product of one entry per W-bit digit of e — one multiplication per W bits of e, where
+    square-and-multiply makes one squaring per bit. Built on first use (~6,600 entries,
+    ~3 MB, 20–40 ms), for exponents up to BITS bits (SRP's a is 1024 bits, x and b 256);
+    a larger one goes to modpow."""
+
+    W = 5
+    BITS = 1040
+
+    def __init__(self) -> None:
+        self._rows: tuple | None = None
+        self._lock = threading.Lock()
+
+    def _table(self) -> tuple:
+        rows = self._rows
+        if rows is None:
+            with self._lock:
+                if self._rows is None:
+                    n, base, built = _mpz(N), _mpz(G), []
+                    for _ in range(-(-self.BITS // self.W)):
+                        row = [_mpz(1), base]
+                        for _ in range(2, 1 << self.W):
+                            row.append(row[-1] * base % n)
+                        built.append(tuple(row))
+                        base = row[-1] * base % n  # g^(2^(W·(i+1)))
+                    self._rows = tuple(built)
+                rows = self._rows
+        return rows
+
+    def __call__(self, exponent: int) -> int:
+        if exponent < 0 or exponent.bit_length() > self.BITS:
+            return modpow(G, exponent, N)
+        n, mask, width = _mpz(N), (1 << self.W) - 1, self.W
+        result, rest = _mpz(1), _mpz(exponent)
+        for row in self._table():
+            if not rest:
+                break
+            digit = int(rest & mask)
+            if digit:
+                result = result * row[digit] % n
+            rest >>= width
+        return int(result)
+
+
 def pad_hex(value: int | str) -> str:
     text = value if isinstance(value, str) else f"{value:x}"
     if len(text) % 2:
@@ -80,6 +129,7 @@ def hash_text(text: str) -> str:
 
 
 K = int(hash_hex(pad_hex(N) + pad_hex(G)), 16)
+g_pow = _PowersOfG()  # g_pow(e) == modpow(G, e, N)
 
 
 def scramble(big_a: int, big_b: int) -> int:
@@ -94,7 +144,7 @@ def secret_x(salt_hex: str, realm: str, identity: str, password: str) -> int:
 
 
 def verifier(salt_hex: str, realm: str, identity: str, password: str) -> int:
-    return modpow(G, secret_x(salt_hex, realm, identity, password), N)
+    return g_pow(secret_x(salt_hex, realm, identity, password))
 
 
 def hkdf16(s_value: int, u_value: int) -> bytes:
@@ -153,7 +203,7 @@ def server_b(verifier_value: int) -> tuple[int, int]:
     """(b, B) with B = k·v + g^b mod N, B ≠ 0 mod N."""
     while True:
         small_b = secrets.randbits(256) % N
-        big_b = (K * verifier_value + modpow(G, small_b, N)) % N
+        big_b = (K * verifier_value + g_pow(small_b)) % N
         if big_b % N and small_b:
             return small_b, big_b
 
@@ -177,7 +227,7 @@ class SrpClient:
     def __init__(self) -> None:
         while True:
             self._a = secrets.randbits(1024) % N
-            self.big_a = modpow(G, self._a, N)
+            self.big_a = g_pow(self._a)
             if self.big_a % N:
                 break
 
@@ -191,7 +241,7 @@ class SrpClient:
         big_b = int(challenge["SRP_B"], 16)
         u_value = scramble(self.big_a, big_b)
         x_value = secret_x(challenge["SALT"], realm, identity, password)
-        s_value = modpow(big_b - K * modpow(G, x_value, N), self._a + u_value * x_value, N)
+        s_value = modpow(big_b - K * g_pow(x_value), self._a + u_value * x_value, N)
         return claim_signature(hkdf16(s_value, u_value), realm, identity, challenge["SECRET_BLOCK"], stamp)
 
     def signature(self, realm: str, identity: str, password: str, challenge: dict, now: float) -> tuple[str, str]:

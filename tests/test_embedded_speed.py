@@ -107,3 +107,27 @@ def test_the_date_header_is_made_once_per_second_and_never_stale(monkeypatch):
     assert handler.date_time_string() == formatdate(1_800_000_001, usegmt=True)
     assert len(made) == 2, "formatted once per second"
     assert handler.date_time_string(86400.0) == "Fri, 02 Jan 1970 00:00:00 GMT", "an explicit time as http.server"
+
+
+def test_srp_raises_g_from_its_table_with_the_same_numbers(monkeypatch):
+    """Every power of g (the client's A and g^x, the server's g^b, verifiers) comes from
+    srp.g_pow's table, never GMP's powmod; the numbers are pow's, and an exchange verifies."""
+    import secrets
+
+    from cognito_harness import srp
+
+    for exponent in (0, 1, 2, 31, 32, 33, secrets.randbits(256), secrets.randbits(1024), 2 ** 1040 - 1,
+                     2 ** 1040, secrets.randbits(3072), srp.N - 1):
+        assert srp.g_pow(exponent) == pow(srp.G, exponent, srp.N), exponent.bit_length()
+    bases = []
+    real = srp._gmp_powmod
+    monkeypatch.setattr(srp, "_gmp_powmod", lambda b, e, m: bases.append(b) or real(b, e, m))
+    salt = srp.new_salt_hex()
+    verifier = srp.verifier(salt, "pool", "user", "pw")
+    client = srp.SrpClient()
+    small_b, big_b = srp.server_b(verifier)
+    challenge = {"SRP_B": f"{big_b:x}", "SALT": salt, "SECRET_BLOCK": "c2VjcmV0"}
+    claim = client.claim("pool", "user", "pw", challenge, "Tue Nov 3 09:05:07 UTC 2026")
+    key = srp.server_key(client.big_a, small_b, big_b, verifier)
+    assert claim == srp.claim_signature(key, "pool", "user", "c2VjcmV0", "Tue Nov 3 09:05:07 UTC 2026")
+    assert srp.G not in bases and len(bases) == 3, "g's powers from the table; only S (both ends) and v^u by GMP"
