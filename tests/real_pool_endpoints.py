@@ -22,6 +22,8 @@ from pathlib import Path
 import boto3
 import yaml
 
+import processes
+
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORDS = {"HARNESS_DEMO_PASSWORD": "Demo1234pass", "HARNESS_ADMIN_PASSWORD": "Admin1234pass",
              "HARNESS_MFA_PASSWORD": "Aaaa1111"}
@@ -119,7 +121,7 @@ def provision(endpoint: Endpoint) -> Endpoint:
 def plain_moto(provisioned: bool = True):
     """`python -m moto.server` in its own process (moto's own code only), provisioned."""
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+    proc = processes.start([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -136,7 +138,7 @@ def served():
     its world was provisioned by the server through the same public APIs."""
     from cognito_harness.provisioning import World
 
-    proc = subprocess.Popen([sys.executable, "-m", "cognito_harness.cli", "serve", "--config",
+    proc = processes.start([sys.executable, "-m", "cognito_harness.cli", "serve", "--config",
                              str(ROOT / "scenarios.yaml")], cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, text=True)
     try:
@@ -170,6 +172,6 @@ def config_for(endpoint: Endpoint, tmp_path: Path, allow_mutation: bool, **aws) 
 
 
 def run_features(config: Path, env: dict, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pytest", "features", "--config", str(config), "-q",
+    return processes.run([sys.executable, "-m", "pytest", "features", "--config", str(config), "-q",
                            "-p", "no:cacheprovider", *args],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)

@@ -1,12 +1,13 @@
 """The command line: step vocabulary, config check, serve."""
 
 import socket
-import subprocess
 import sys
 import threading
 from pathlib import Path
 
 import pytest
+
+import processes
 
 from cognito_harness.cli import main, step_vocabulary
 
@@ -32,7 +33,7 @@ def test_docs_steps_md_is_current(monkeypatch, capsys):
 def test_check_config_names_the_key_path_without_a_traceback(tmp_path):
     bad = tmp_path / "scenarios.yaml"
     bad.write_text((ROOT / "scenarios.yaml").read_text().replace("    port: 0", "    port: lots"))
-    result = subprocess.run([sys.executable, "-m", "cognito_harness.cli", "check-config", "--config", str(bad)],
+    result = processes.run([sys.executable, "-m", "cognito_harness.cli", "check-config", "--config", str(bad)],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "targets.embedded.port: expected an integer 0-65535, found 'lots'" in result.stderr
@@ -42,7 +43,7 @@ def test_check_config_names_the_key_path_without_a_traceback(tmp_path):
 def test_pytest_with_a_bad_config_stops_with_the_key_path(tmp_path):
     bad = tmp_path / "scenarios.yaml"
     bad.write_text((ROOT / "scenarios.yaml").read_text().replace("issuer: cognito-demo", "issuer: ''"))
-    result = subprocess.run([sys.executable, "-m", "pytest", "features", "--config", str(bad), "-q"],
+    result = processes.run([sys.executable, "-m", "pytest", "features", "--config", str(bad), "-q"],
                             cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 4
     assert "authenticator.issuer" in result.stderr and "Traceback" not in result.stderr
@@ -83,7 +84,7 @@ def test_serve_on_a_taken_port_says_so_and_changes_nothing(taken_port, embedded,
 def test_pytest_on_a_taken_port_stops_with_one_message(taken_port, tmp_path):
     config = tmp_path / "scenarios.yaml"
     config.write_text((ROOT / "scenarios.yaml").read_text().replace("    port: 0 ", f"    port: {taken_port} ", 1))
-    result = subprocess.run([sys.executable, "-m", "pytest", "features", "--config", str(config), "-q",
+    result = processes.run([sys.executable, "-m", "pytest", "features", "--config", str(config), "-q",
                              "-p", "no:cacheprovider", "-k", "refresh_token"],
                             cwd=ROOT, capture_output=True, text=True, timeout=120)
     output = result.stdout + result.stderr

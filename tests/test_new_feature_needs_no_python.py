@@ -2,9 +2,10 @@
 a step nobody defined is reported by its text."""
 
 import shutil
-import subprocess
 import sys
 from pathlib import Path
+
+import processes
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -28,7 +29,7 @@ def test_a_new_feature_file_runs_without_python(tmp_path):
     for folder in ("features", "steps"):
         shutil.copytree(ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__", "*.feature"))
     (tmp_path / "features" / "qa_added.feature").write_text(NEW_FEATURE)
-    result = subprocess.run([sys.executable, "-m", "pytest", "features", "-q", "-p", "no:cacheprovider"],
+    result = processes.run([sys.executable, "-m", "pytest", "features", "-q", "-p", "no:cacheprovider"],
                             cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert "1 failed, 1 passed" in result.stdout, result.stdout[-3000:]
     assert "features/qa_added.feature::A step nobody wrote yet" in result.stdout

@@ -144,10 +144,10 @@ def _warm_project(tmp_path):
 
 def _run_features(tmp_path, *args, env=None):
     import os
-    import subprocess
+    import processes
     import sys
 
-    return subprocess.run([sys.executable, "-m", "pytest", "features", "-p", "no:randomly", "-p", "no:cacheprovider",
+    return processes.run([sys.executable, "-m", "pytest", "features", "-p", "no:randomly", "-p", "no:cacheprovider",
                            *args], cwd=tmp_path, capture_output=True, text=True, timeout=300,
                           env={**os.environ, **(env or {})})
 

@@ -11,6 +11,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+import processes
 from tests.test_gherkin_rules import CONFTEST, INI
 
 FEATURE = """\
@@ -140,7 +141,7 @@ def test_more(page, n):
 def test_browser_waits_give_up_after_the_configured_time(pytester):
     pytester.makeconftest(BROWSER_CONFTEST)
     pytester.makepyfile(test_waits=BROWSER_TESTS)
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--browser-timeout", "0.5", "-k", "missing",
+    result = processes.runpytest_subprocess(pytester, "-p", "no:cacheprovider", "--browser-timeout", "0.5", "-k", "missing",
                                            "--junitxml=junit.xml")
     result.assert_outcomes(failed=1, deselected=3)
     assert "Timeout 500ms exceeded" in result.stdout.str()
@@ -170,7 +171,7 @@ def test_headed_without_a_display_is_said_once(pytester, monkeypatch):
     pytester.makepyfile(test_headed=BROWSER_TESTS)
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--headed")
+    result = processes.runpytest_subprocess(pytester, "-p", "no:cacheprovider", "--headed")
     result.assert_outcomes(errors=4)
     out = result.stdout.str()
     # pytest's own short summary repeats each error's first line (in full when CI is set), so

@@ -18,6 +18,7 @@ import boto3
 import pytest
 import yaml
 
+import processes
 import real_pool_endpoints as rp
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,7 +65,7 @@ def _env(info: dict, **extra) -> dict:
 
 
 def _run_features(config: Path, env: dict, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pytest", "features", "--config", str(config), "-q",
+    return processes.run([sys.executable, "-m", "pytest", "features", "--config", str(config), "-q",
                            "-p", "no:cacheprovider", "-m", "not browser", *args],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
 
@@ -190,7 +191,7 @@ def test_the_browser_features_pass_through_the_real_pool_path(served, tmp_path, 
     data = yaml.safe_load(config.read_text())
     data["targets"]["aws"]["callback_url"] = _register_callback(served, where)
     config.write_text(yaml.safe_dump(data, sort_keys=False))
-    result = subprocess.run([sys.executable, "-m", "pytest", "features", "--config", str(config), "-q",
+    result = processes.run([sys.executable, "-m", "pytest", "features", "--config", str(config), "-q",
                              "-p", "no:cacheprovider", "-m", "browser"],
                             cwd=ROOT, env=_env(served), capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]

@@ -5,11 +5,11 @@ with one message; `check-config --online` prints the same table."""
 
 from __future__ import annotations
 
-import subprocess
 import sys
 
 import pytest
 
+import processes
 import real_pool_endpoints as rp
 
 
@@ -69,7 +69,7 @@ def test_an_unreachable_endpoint_stops_the_run_with_one_message(moto_endpoint, t
 def test_check_config_online_prints_the_table_offline_flags_placeholders(moto_endpoint, tmp_path):
     config = rp.config_for(moto_endpoint, tmp_path, allow_mutation=False, managed_login=False)
     cli = [sys.executable, "-m", "cognito_harness.cli", "check-config", "--config", str(config)]
-    online = subprocess.run([*cli, "--online"], cwd=rp.ROOT, env=moto_endpoint.env(), capture_output=True,
+    online = processes.run([*cli, "--online"], cwd=rp.ROOT, env=moto_endpoint.env(), capture_output=True,
                             text=True, timeout=120)
     assert "cognito-harness pre-flight:" in online.stdout, online.stdout + online.stderr
     assert "managed-login domain                MISSING" in online.stdout
@@ -77,11 +77,11 @@ def test_check_config_online_prints_the_table_offline_flags_placeholders(moto_en
     assert "scenarios would be skipped" in online.stdout and online.returncode == 1
     env = moto_endpoint.env()
     env.pop("HARNESS_MFA_PASSWORD")
-    offline = subprocess.run([*cli, "--target", "aws"], cwd=rp.ROOT, env=env, capture_output=True, text=True,
+    offline = processes.run([*cli, "--target", "aws"], cwd=rp.ROOT, env=env, capture_output=True, text=True,
                              timeout=60)
     assert "personas.mfa user.password_env: the environment variable HARNESS_MFA_PASSWORD is not set" in offline.stdout
     assert offline.returncode == 1
-    example = subprocess.run([sys.executable, "-m", "cognito_harness.cli", "check-config", "--target", "aws"],
+    example = processes.run([sys.executable, "-m", "cognito_harness.cli", "check-config", "--target", "aws"],
                              cwd=rp.ROOT, env=moto_endpoint.env(), capture_output=True, text=True, timeout=60)
     assert "targets.aws.user_pool_id: 'us-east-1_EXAMPLE' is the example's placeholder" in example.stdout
     assert example.returncode == 1

@@ -4,16 +4,16 @@ targets.aws block the runs use; `--delete` removes what it created and only that
 
 from __future__ import annotations
 
-import subprocess
 import sys
 
 import yaml
 
+import processes
 import real_pool_endpoints as rp
 
 
 def _cli(endpoint, config, *args):
-    return subprocess.run([sys.executable, "-m", "cognito_harness.cli", "provision", "--target", "aws",
+    return processes.run([sys.executable, "-m", "cognito_harness.cli", "provision", "--target", "aws",
                            "--config", str(config), *args], cwd=rp.ROOT, env=endpoint.env(),
                           capture_output=True, text=True, timeout=120)
 

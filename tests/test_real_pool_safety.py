@@ -18,6 +18,7 @@ import sys
 
 import pytest
 
+import processes
 import real_pool_endpoints as rp
 
 API = ["-m", "not browser and not waits_on_real_pool"]
@@ -91,7 +92,7 @@ def _killed_run(endpoint, tmp_path, after_step: str, *args: str, **aws) -> subpr
 
 
 def _restore_cli(endpoint, tmp_path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "cognito_harness.cli", "restore", "--config",
+    return processes.run([sys.executable, "-m", "cognito_harness.cli", "restore", "--config",
                            str(tmp_path / "scenarios.yaml"), *args], cwd=rp.ROOT,
                           env=endpoint.env(HARNESS_LEDGER=_ledger(tmp_path)), capture_output=True, text=True,
                           timeout=120)
@@ -217,7 +218,7 @@ def test_no_step_changes_the_pool_past_the_gate(moto_endpoint, tmp_path, allow_m
     (project / "gate.feature").write_text(GATE_FEATURE)
     (project / "test_gate.py").write_text(GATE_STEPS)
     config = rp.config_for(moto_endpoint, tmp_path, allow_mutation=allow_mutation)
-    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", "--config",
+    result = processes.run([sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", "--config",
                              str(config), "test_gate.py"], cwd=project, capture_output=True, text=True, timeout=120,
                             env=moto_endpoint.env(HARNESS_LEDGER=_ledger(tmp_path), PYTHONPATH=str(rp.ROOT)))
     out = result.stdout

@@ -1,9 +1,10 @@
 """Secrets never appear in what a run leaves behind."""
 
-import subprocess
 import sys
 import zipfile
 from pathlib import Path
+
+import processes
 
 from cognito_harness import redaction
 
@@ -35,7 +36,7 @@ def test_failing_scenarios_report_no_secret(tmp_path):
     """Plain moto (--fidelity off) makes scenarios fail with full locals shown: the
     report, captured output and cucumber JSON still carry no password or token."""
     cucumber = tmp_path / "cucumber.json"
-    result = subprocess.run(
+    result = processes.run(
         [sys.executable, "-m", "pytest", "features", "-q", "-p", "no:cacheprovider", "--fidelity", "off",
          "-l", "--tb=long", f"--cucumberjson={cucumber}", "-k", "enrol or challenge or refresh"],
         cwd=ROOT, capture_output=True, text=True, timeout=600)

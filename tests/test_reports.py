@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+import processes
+
 ROOT = Path(__file__).resolve().parents[1]
 REPORTER = ROOT / "tools" / "cucumber-reporter"
 SECRET = "JBSWY3DPEHPK3PXPSECRETVALUE"
@@ -318,7 +320,7 @@ def test_living_doc_shows_the_final_page_of_a_browser_scenario_with_the_secret_m
     pytester.makeconftest(BROWSER_CONFTEST)
     pytester.makepyfile(test_specs='from pytest_bdd import scenarios\n\nscenarios("setup.feature")\n')
     (pytester.path / "setup.feature").write_text(BROWSER_FEATURE)
-    result = pytester.runpytest_subprocess("-p", "no:randomly", "-p", "no:cacheprovider", "--living-doc=specs.html",
+    result = processes.runpytest_subprocess(pytester, "-p", "no:randomly", "-p", "no:cacheprovider", "--living-doc=specs.html",
                                            "--screenshot=on", "--output=out/playwright")
     result.assert_outcomes(passed=3)
     assert list((pytester.path / "out" / "playwright").rglob("*.png")), "Playwright's output folder is made too"

@@ -74,7 +74,7 @@ def test_one_reset_between_two_scenarios_and_one_before_what_follows(tmp_path):
     """A scenario's tear-down leaves the reset to the next scenario's set-up; a test that is
     not a scenario still finds the starting world after the last one."""
     import shutil
-    import subprocess
+    import processes
     import sys
     from pathlib import Path
 
@@ -86,7 +86,7 @@ def test_one_reset_between_two_scenarios_and_one_before_what_follows(tmp_path):
     (tmp_path / "features").mkdir()
     (tmp_path / "features" / "leaking.feature").write_text(LEAKING)
     (tmp_path / "test_after.py").write_text(AFTER)
-    result = subprocess.run([sys.executable, "-m", "pytest", "features/leaking.feature", "test_after.py", "-q", "-s",
+    result = processes.run([sys.executable, "-m", "pytest", "features/leaking.feature", "test_after.py", "-q", "-s",
                              "-p", "no:randomly", "-p", "no:cacheprovider", "-p", "no:playwright"],
                             cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert "3 passed" in result.stdout, result.stdout[-3000:]

@@ -24,11 +24,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+import processes
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = 4242
@@ -163,7 +164,7 @@ def _project_copy(tmp_path: Path) -> Path:
 def rounds(tmp_path_factory) -> str:
     """The features, the leaking ones first, in ROUNDS seeded orders; the run's output."""
     project = _project_copy(tmp_path_factory.mktemp("isolation"))
-    result = subprocess.run(
+    result = processes.run(
         [sys.executable, "-m", "pytest", "features", "-p", "no:cacheprovider", "-p", "isolation_rounds",
          "-p", "randomly", f"--randomly-seed={SEED}", "-q", "-s", "-rA"],
         cwd=project, capture_output=True, text=True, timeout=600,

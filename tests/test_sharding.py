@@ -14,12 +14,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import merge_reports  # noqa: E402
+import processes  # noqa: E402
 
 SELECTED = ["features/pool_mfa_policy.feature", "features/existing_users.feature"]
 
 
 def test_two_shards_report_every_scenario_once_when_merged(tmp_path):
-    listed = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:randomly",
+    listed = processes.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:randomly",
                              "-p", "no:cacheprovider", "-m", "not browser", *SELECTED],
                             cwd=ROOT, capture_output=True, text=True, timeout=300)
     ids = [line for line in listed.stdout.splitlines() if "::" in line]
@@ -28,7 +29,7 @@ def test_two_shards_report_every_scenario_once_when_merged(tmp_path):
     procs = []
     for n, shard in enumerate(shards):
         (tmp_path / f"shard{n}.txt").write_text("\n".join(shard) + "\n")
-        procs.append(subprocess.Popen(
+        procs.append(processes.start(
             [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"@{tmp_path / f'shard{n}.txt'}",
              f"--cucumberjson={tmp_path / f'cucumber{n}.json'}", f"--junitxml={tmp_path / f'junit{n}.xml'}"],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))

@@ -29,6 +29,8 @@ import pytest
 from botocore import UNSIGNED
 from botocore.config import Config as BotoConfig
 
+import processes
+
 CLIENTS = Path(__file__).parent / "clients"
 PASSWORD = "Aaaa1111srp"
 
@@ -38,7 +40,7 @@ def served(tmp_path_factory):
     """`cognito-harness serve` on a free port; its JSON line."""
     log = tmp_path_factory.mktemp("serve") / "stderr.log"
     with open(log, "wb") as err:
-        proc = subprocess.Popen([sys.executable, "-m", "cognito_harness.cli", "serve", "--port", "0"],
+        proc = processes.start([sys.executable, "-m", "cognito_harness.cli", "serve", "--port", "0"],
                                 stdout=subprocess.PIPE, stderr=err, cwd=Path(__file__).parent.parent)
     try:
         line = proc.stdout.readline()
