@@ -38,6 +38,13 @@ SLEEPER = textwrap.dedent('''
 ''')
 
 
+@pytest.fixture(autouse=True)
+def _the_starter_even_when_the_session_uses_fresh_processes(monkeypatch):
+    """These tests are about the starter: HARNESS_TESTS_FRESH_PROCESSES=1 on the session
+    (which makes every other test start fresh interpreters) does not turn them into no-ops."""
+    monkeypatch.delenv(processes.FRESH_SWITCH, raising=False)
+
+
 @pytest.fixture
 def probe_dir(tmp_path):
     (tmp_path / "lib").mkdir()
