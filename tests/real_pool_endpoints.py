@@ -122,7 +122,7 @@ def plain_moto(provisioned: bool = True):
     """`python -m moto.server` in its own process (moto's own code only), provisioned."""
     port = free_port()
     proc = processes.start([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_http(url, proc)
@@ -139,8 +139,8 @@ def served():
     from cognito_harness.provisioning import World
 
     proc = processes.start([sys.executable, "-m", "cognito_harness.cli", "serve", "--config",
-                             str(ROOT / "scenarios.yaml")], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True)
+                            str(ROOT / "scenarios.yaml")], cwd=ROOT, stdout=subprocess.PIPE,
+                           stderr=subprocess.DEVNULL, text=True)
     try:
         info = json.loads(proc.stdout.readline())
         world = World(region=info["region"], endpoint_url=info["endpoint_url"], user_pool_id=info["user_pool_id"],
@@ -173,5 +173,5 @@ def config_for(endpoint: Endpoint, tmp_path: Path, allow_mutation: bool, **aws) 
 
 def run_features(config: Path, env: dict, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
     return processes.run([sys.executable, "-m", "pytest", "features", "--config", str(config), "-q",
-                           "-p", "no:cacheprovider", *args],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+                          "-p", "no:cacheprovider", *args],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)

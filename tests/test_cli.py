@@ -34,7 +34,7 @@ def test_check_config_names_the_key_path_without_a_traceback(tmp_path):
     bad = tmp_path / "scenarios.yaml"
     bad.write_text((ROOT / "scenarios.yaml").read_text().replace("    port: 0", "    port: lots"))
     result = processes.run([sys.executable, "-m", "cognito_harness.cli", "check-config", "--config", str(bad)],
-                            capture_output=True, text=True, timeout=60)
+                           capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "targets.embedded.port: expected an integer 0-65535, found 'lots'" in result.stderr
     assert "Traceback" not in result.stderr
@@ -44,7 +44,7 @@ def test_pytest_with_a_bad_config_stops_with_the_key_path(tmp_path):
     bad = tmp_path / "scenarios.yaml"
     bad.write_text((ROOT / "scenarios.yaml").read_text().replace("issuer: cognito-demo", "issuer: ''"))
     result = processes.run([sys.executable, "-m", "pytest", "features", "--config", str(bad), "-q"],
-                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 4
     assert "authenticator.issuer" in result.stderr and "Traceback" not in result.stderr
 
@@ -85,8 +85,8 @@ def test_pytest_on_a_taken_port_stops_with_one_message(taken_port, tmp_path):
     config = tmp_path / "scenarios.yaml"
     config.write_text((ROOT / "scenarios.yaml").read_text().replace("    port: 0 ", f"    port: {taken_port} ", 1))
     result = processes.run([sys.executable, "-m", "pytest", "features", "--config", str(config), "-q",
-                             "-p", "no:cacheprovider", "-k", "refresh_token"],
-                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+                            "-p", "no:cacheprovider", "-k", "refresh_token"],
+                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     output = result.stdout + result.stderr
     assert result.returncode != 0
     assert output.count(f"cannot serve the embedded pool on 127.0.0.1:{taken_port}") == 1, output

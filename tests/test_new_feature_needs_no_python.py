@@ -30,7 +30,7 @@ def test_a_new_feature_file_runs_without_python(tmp_path):
         shutil.copytree(ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__", "*.feature"))
     (tmp_path / "features" / "qa_added.feature").write_text(NEW_FEATURE)
     result = processes.run([sys.executable, "-m", "pytest", "features", "-q", "-p", "no:cacheprovider"],
-                            cwd=tmp_path, capture_output=True, text=True, timeout=300)
+                           cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert "1 failed, 1 passed" in result.stdout, result.stdout[-3000:]
     assert "features/qa_added.feature::A step nobody wrote yet" in result.stdout
     assert "dances with the refresh token" in result.stdout

@@ -148,8 +148,8 @@ def _run_features(tmp_path, *args, env=None):
     import sys
 
     return processes.run([sys.executable, "-m", "pytest", "features", "-p", "no:randomly", "-p", "no:cacheprovider",
-                           *args], cwd=tmp_path, capture_output=True, text=True, timeout=300,
-                          env={**os.environ, **(env or {})})
+                          *args], cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                         env={**os.environ, **(env or {})})
 
 
 def test_the_browser_is_launched_before_the_first_scenario_even_an_api_one(tmp_path):

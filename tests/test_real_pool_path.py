@@ -66,8 +66,8 @@ def _env(info: dict, **extra) -> dict:
 
 def _run_features(config: Path, env: dict, *args: str) -> subprocess.CompletedProcess:
     return processes.run([sys.executable, "-m", "pytest", "features", "--config", str(config), "-q",
-                           "-p", "no:cacheprovider", "-m", "not browser", *args],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+                          "-p", "no:cacheprovider", "-m", "not browser", *args],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
 
 
 def _usernames(info: dict) -> set[str]:
@@ -192,8 +192,8 @@ def test_the_browser_features_pass_through_the_real_pool_path(served, tmp_path, 
     data["targets"]["aws"]["callback_url"] = _register_callback(served, where)
     config.write_text(yaml.safe_dump(data, sort_keys=False))
     result = processes.run([sys.executable, "-m", "pytest", "features", "--config", str(config), "-q",
-                             "-p", "no:cacheprovider", "-m", "browser"],
-                            cwd=ROOT, env=_env(served), capture_output=True, text=True, timeout=600)
+                            "-p", "no:cacheprovider", "-m", "browser"],
+                           cwd=ROOT, env=_env(served), capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert " passed" in result.stdout and "skipped" not in result.stdout
     assert _usernames(served) == {"demo@example.com", "admin@example.com"}

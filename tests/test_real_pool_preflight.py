@@ -70,7 +70,7 @@ def test_check_config_online_prints_the_table_offline_flags_placeholders(moto_en
     config = rp.config_for(moto_endpoint, tmp_path, allow_mutation=False, managed_login=False)
     cli = [sys.executable, "-m", "cognito_harness.cli", "check-config", "--config", str(config)]
     online = processes.run([*cli, "--online"], cwd=rp.ROOT, env=moto_endpoint.env(), capture_output=True,
-                            text=True, timeout=120)
+                           text=True, timeout=120)
     assert "cognito-harness pre-flight:" in online.stdout, online.stdout + online.stderr
     assert "managed-login domain                MISSING" in online.stdout
     assert "pool MFA OPTIONAL                   MISSING" in online.stdout  # read-only, the pool is OFF
@@ -78,10 +78,10 @@ def test_check_config_online_prints_the_table_offline_flags_placeholders(moto_en
     env = moto_endpoint.env()
     env.pop("HARNESS_MFA_PASSWORD")
     offline = processes.run([*cli, "--target", "aws"], cwd=rp.ROOT, env=env, capture_output=True, text=True,
-                             timeout=60)
+                            timeout=60)
     assert "personas.mfa user.password_env: the environment variable HARNESS_MFA_PASSWORD is not set" in offline.stdout
     assert offline.returncode == 1
     example = processes.run([sys.executable, "-m", "cognito_harness.cli", "check-config", "--target", "aws"],
-                             cwd=rp.ROOT, env=moto_endpoint.env(), capture_output=True, text=True, timeout=60)
+                            cwd=rp.ROOT, env=moto_endpoint.env(), capture_output=True, text=True, timeout=60)
     assert "targets.aws.user_pool_id: 'us-east-1_EXAMPLE' is the example's placeholder" in example.stdout
     assert example.returncode == 1

@@ -14,8 +14,8 @@ import real_pool_endpoints as rp
 
 def _cli(endpoint, config, *args):
     return processes.run([sys.executable, "-m", "cognito_harness.cli", "provision", "--target", "aws",
-                           "--config", str(config), *args], cwd=rp.ROOT, env=endpoint.env(),
-                          capture_output=True, text=True, timeout=120)
+                          "--config", str(config), *args], cwd=rp.ROOT, env=endpoint.env(),
+                         capture_output=True, text=True, timeout=120)
 
 
 def test_provision_creates_the_world_idempotently_and_delete_removes_only_its_own(tmp_path):

@@ -93,9 +93,9 @@ def _killed_run(endpoint, tmp_path, after_step: str, *args: str, **aws) -> subpr
 
 def _restore_cli(endpoint, tmp_path, *args: str) -> subprocess.CompletedProcess:
     return processes.run([sys.executable, "-m", "cognito_harness.cli", "restore", "--config",
-                           str(tmp_path / "scenarios.yaml"), *args], cwd=rp.ROOT,
-                          env=endpoint.env(HARNESS_LEDGER=_ledger(tmp_path)), capture_output=True, text=True,
-                          timeout=120)
+                          str(tmp_path / "scenarios.yaml"), *args], cwd=rp.ROOT,
+                         env=endpoint.env(HARNESS_LEDGER=_ledger(tmp_path)), capture_output=True, text=True,
+                         timeout=120)
 
 
 def test_killed_after_the_user_was_created_restore_undoes_everything(moto_endpoint, tmp_path):
@@ -219,8 +219,8 @@ def test_no_step_changes_the_pool_past_the_gate(moto_endpoint, tmp_path, allow_m
     (project / "test_gate.py").write_text(GATE_STEPS)
     config = rp.config_for(moto_endpoint, tmp_path, allow_mutation=allow_mutation)
     result = processes.run([sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", "--config",
-                             str(config), "test_gate.py"], cwd=project, capture_output=True, text=True, timeout=120,
-                            env=moto_endpoint.env(HARNESS_LEDGER=_ledger(tmp_path), PYTHONPATH=str(rp.ROOT)))
+                            str(config), "test_gate.py"], cwd=project, capture_output=True, text=True, timeout=120,
+                           env=moto_endpoint.env(HARNESS_LEDGER=_ledger(tmp_path), PYTHONPATH=str(rp.ROOT)))
     out = result.stdout
     if allow_mutation:
         # what it cannot undo, or a user it did not create: skipped as unsafe (the pool is not at fault)

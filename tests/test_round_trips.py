@@ -87,7 +87,7 @@ def test_one_reset_between_two_scenarios_and_one_before_what_follows(tmp_path):
     (tmp_path / "features" / "leaking.feature").write_text(LEAKING)
     (tmp_path / "test_after.py").write_text(AFTER)
     result = processes.run([sys.executable, "-m", "pytest", "features/leaking.feature", "test_after.py", "-q", "-s",
-                             "-p", "no:randomly", "-p", "no:cacheprovider", "-p", "no:playwright"],
-                            cwd=tmp_path, capture_output=True, text=True, timeout=300)
+                            "-p", "no:randomly", "-p", "no:cacheprovider", "-p", "no:playwright"],
+                           cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert "3 passed" in result.stdout, result.stdout[-3000:]
     assert result.stdout.count("HARNESS-RESET") == 3, result.stdout[-3000:]  # before each scenario, after the last

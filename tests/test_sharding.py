@@ -21,8 +21,8 @@ SELECTED = ["features/pool_mfa_policy.feature", "features/existing_users.feature
 
 def test_two_shards_report_every_scenario_once_when_merged(tmp_path):
     listed = processes.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:randomly",
-                             "-p", "no:cacheprovider", "-m", "not browser", *SELECTED],
-                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+                            "-p", "no:cacheprovider", "-m", "not browser", *SELECTED],
+                           cwd=ROOT, capture_output=True, text=True, timeout=300)
     ids = [line for line in listed.stdout.splitlines() if "::" in line]
     assert len(ids) >= 4, listed.stdout[-2000:]
     shards = [ids[0::2], ids[1::2]]  # round robin, as `split -n r/2` does

@@ -41,7 +41,7 @@ def served(tmp_path_factory):
     log = tmp_path_factory.mktemp("serve") / "stderr.log"
     with open(log, "wb") as err:
         proc = processes.start([sys.executable, "-m", "cognito_harness.cli", "serve", "--port", "0"],
-                                stdout=subprocess.PIPE, stderr=err, cwd=Path(__file__).parent.parent)
+                               stdout=subprocess.PIPE, stderr=err, cwd=Path(__file__).parent.parent)
     try:
         line = proc.stdout.readline()
         if not line:
