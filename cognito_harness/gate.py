@@ -13,7 +13,9 @@ step, flow or helper can change the pool past it. Per operation it decides:
   - ``AdminCreateUser`` (the user is deleted again),
   - a change to a user the run created (``Username`` or the ``AccessToken``'s user): undone
     by deleting that user,
-  - ``SetUserPoolMfaConfig`` (the whole previous MFA configuration is kept),
+  - ``SetUserPoolMfaConfig`` (the whole previous MFA configuration is kept; in a parallel
+    run the worker first waits until no other worker's scenario needs another
+    configuration: pool_lease.py),
   - an S3 ``PutObject`` with identity-pool credentials (the write probe: the object is
     deleted);
   - any other change (``UpdateUserPool``, a user the run did not create, …) is refused.
@@ -28,6 +30,7 @@ import time
 from typing import TYPE_CHECKING
 
 from .errors import HarnessError
+from .pool_lease import mfa_key
 
 if TYPE_CHECKING:
     from .target import Target
@@ -123,6 +126,9 @@ class MutationGate:
         elif service == "cognito-idp" and operation == "SetUserPoolMfaConfig":
             if params.get("UserPoolId") != target.user_pool_id:
                 raise HarnessError(f"refusing to {what}: not the pool of this run ({target.user_pool_id})")
+            lease = getattr(target, "lease", None)
+            if lease is not None and not self.undoing:  # a parallel run: wait for the workers that need another
+                lease.hold(mfa_key(params))
             if ledger.original_pool_mfa(target.user_pool_id) is None:
                 ledger.pool_mfa_changing(target.user_pool_id, target.pool_mfa(), target.endpoint_url)
         elif service == "cognito-idp" and {"Username", "AccessToken", "Session"} & set(params):
@@ -144,6 +150,9 @@ class MutationGate:
         """Remembers who a sign-in session belongs to, and the internal name of a created user."""
         params = (context or {}).get("harness_params") or {}
         parsed = parsed or {}
+        lease = getattr(self.target, "lease", None)
+        if model.name == "SetUserPoolMfaConfig" and lease is not None and not parsed.get("Error"):
+            lease.applied(mfa_key(params))
         if model.name == "AdminCreateUser" and (parsed.get("User") or {}).get("Username"):
             self.target.user_was_created(params["Username"], parsed["User"]["Username"])
         elif parsed.get("Session") or (parsed.get("AuthenticationResult") or {}).get("AccessToken"):

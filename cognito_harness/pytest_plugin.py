@@ -170,13 +170,13 @@ def target(request, harness_config) -> Target:
     the_target.clock.announce = partial(_to_terminal, request.config)
     request.config._harness_clock = the_target.clock
     if not the_target.is_embedded:
-        real_pool.restore_before_run(the_target)
+        real_pool.start_run(request.config, the_target)
     yield the_target
     removed = the_target.delete_created_users()  # even after failures
     if removed and not the_target.is_embedded:
         print(f"\n[cognito-harness] removed the users this run created: {', '.join(removed)}")
     if not the_target.is_embedded:
-        real_pool.restore_after_run(the_target)
+        real_pool.end_run(the_target)
 
 
 def _to_terminal(config, text: str) -> None:
@@ -267,14 +267,16 @@ def world(request, target, harness_config):
         yield World(target=target, config=harness_config)
         target.reset_to_starting_world()
         return
-    pool_mfa_before = target.pool_mfa()
+    shared = getattr(target, "lease", None) is not None  # a parallel run: the lease sets each scenario's MFA
+    pool_mfa_before = None if shared else target.pool_mfa()
     users_before = list(target.created_users)
     the_world = World(target=target, config=harness_config)
     yield the_world
     # put the shared pool back as the scenario found it
     for email in [u for u in target.created_users if u not in users_before]:
         target.delete_user(email)
-    target.restore_pool_mfa(pool_mfa_before)
+    if pool_mfa_before is not None:
+        target.restore_pool_mfa(pool_mfa_before)
 
 
 @pytest.hookimpl(hookwrapper=True)

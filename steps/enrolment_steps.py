@@ -1,6 +1,7 @@
 """The narrative's Step 2: creating the MFA user and enrolling an authenticator app."""
 
 import re
+from urllib.parse import unquote
 
 from pytest_bdd import given, parsers, then, when
 
@@ -137,7 +138,8 @@ def registers_secret(world, persona):
 def otpauth_uri(world, persona, issuer):
     """The otpauth URI's label is the user's email and its issuer the given one."""
     uri = world.authenticators[persona].otpauth_uri
-    assert uri.startswith(f"otpauth://totp/{world.persona(persona).email}?"), "label must be the user's email"
+    label = unquote(uri.removeprefix("otpauth://totp/").partition("?")[0])  # "+" in an address is %2B
+    assert label == world.persona(persona).email, "label must be the user's email"
     assert f"issuer={issuer}" in uri and f"secret={world.extra['secret']}" in uri
 
 
