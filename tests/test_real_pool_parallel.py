@@ -20,6 +20,7 @@ import pytest
 import yaml
 from xml.etree import ElementTree
 
+import processes
 import real_pool_endpoints as rp
 from cognito_harness.errors import HarnessError
 from cognito_harness.pool_lease import PoolLease, mfa_key
@@ -211,7 +212,7 @@ def test_the_api_features_with_n_2_give_the_serial_results_and_put_the_pool_back
     config = _config(real_time_pool, tmp_path)
     before = real_time_pool.listing()
     env = real_time_pool.env(HARNESS_LEDGER=str(tmp_path / "ledger.json"))
-    parallel = subprocess.run(
+    parallel = processes.run(
         [sys.executable, "-m", "pytest", "--config", str(config), "-q", "-p", "no:cacheprovider", "-rs",
          f"--junitxml={tmp_path / 'junit.xml'}", *FAST, "-n", "2",
          "-vv", "-p", "no:cognito-harness-scenario-lines"],  # -q -vv: pytest's own lines, one a scenario
@@ -274,7 +275,7 @@ def test_scenarios_needing_different_pool_mfa_do_not_interfere(real_time_pool, t
     config = _config(real_time_pool, tmp_path)
     before = real_time_pool.listing()
     env = real_time_pool.env(HARNESS_LEDGER=str(tmp_path / "ledger.json"))
-    result = subprocess.run([sys.executable, "-m", "pytest", "features", "--config", str(config), "-q",
+    result = processes.run([sys.executable, "-m", "pytest", "features", "--config", str(config), "-q",
                              "-p", "no:cacheprovider", "-n", "2"], cwd=tmp_path, env=env,
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
