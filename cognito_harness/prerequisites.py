@@ -33,7 +33,7 @@ def user_exists(world: World, persona: str) -> None:
 def pool_offers_authenticator_apps(world: World) -> None:
     """The pool offers TOTP: if it does not, MFA becomes optional with authenticator apps
     (a pool that requires MFA keeps requiring it)."""
-    current = world.target.pool_mfa()
+    current = world.target.pool_mfa_for_given()
     if (current.get("SoftwareTokenMfaConfiguration") or {}).get("Enabled"):
         return
     mode = current.get("MfaConfiguration", "OFF")

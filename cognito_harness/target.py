@@ -8,6 +8,7 @@ removes it at the end — even after a failure — and never modifies anyone els
 
 from __future__ import annotations
 
+import copy
 import http.client
 import json
 import os
@@ -161,9 +162,11 @@ class Target:
     harness_url: str | None = None  # embedded target: its /_harness controls
     harness_token: str | None = field(default=None, repr=False)  # their X-Harness-Token
     _clients: dict = field(default_factory=dict, repr=False)
+    _pool_mfa: PoolMfaKnowledge = field(default=None, repr=False)  # embedded target: see pool_mfa_for_given
 
     def __post_init__(self) -> None:
         self.gate = MutationGate(self)
+        self._pool_mfa = PoolMfaKnowledge(self.user_pool_id)
         if self.ledger is None and not self.is_embedded:
             self.ledger = Ledger(None)
 
@@ -178,6 +181,8 @@ class Target:
             client = make()
             if not self.is_embedded:
                 self.gate.attach(client)
+            elif key == "admin":
+                self._pool_mfa.attach(client)
             self._clients[key] = client
         return self._clients[key]
 
@@ -311,7 +316,9 @@ class Target:
         """Embedded target only: the narrative's starting world again (POST /_harness/reset)."""
         if not self.harness_url:
             raise HarnessError("only the embedded target can be reset to the starting world")
+        self._pool_mfa.forget()
         undone = harness_control(f"{self.harness_url}/reset", self.harness_token, {})
+        self._pool_mfa.reset()
         self.created_users.clear()
         self.created_usernames.clear()
         self.login_style = undone.get("login_style", self.login_style)
@@ -321,6 +328,20 @@ class Target:
         out = self.admin().get_user_pool_mfa_config(UserPoolId=self.user_pool_id)
         out.pop("ResponseMetadata", None)
         return out
+
+    def pool_mfa_for_given(self) -> dict:
+        """The pool's MFA configuration, for a Given deciding whether it must change it. On
+        the embedded target, without a call when the harness knows it (PoolMfaKnowledge):
+        the starting world's right after a reset, or Cognito's last answer about it (a
+        GetUserPoolMfaConfig or SetUserPoolMfaConfig) with nothing since that could change it.
+        Otherwise (a real pool, or anything unknown) it is read. Never for a step that
+        checks what Cognito answers: those call get_user_pool_mfa_config themselves."""
+        if self.is_embedded:
+            self.admin()  # its answers are what the knowledge is made of
+            known = self._pool_mfa.known()
+            if known is not None:
+                return known
+        return self.pool_mfa()
 
     def set_pool_mfa(self, mode: str, totp: bool) -> dict:
         args = {"UserPoolId": self.user_pool_id, "MfaConfiguration": mode,
@@ -345,6 +366,60 @@ class Target:
             self.admin().set_user_pool_mfa_config(**args, SoftwareTokenMfaConfiguration={"Enabled": False})
             now = self.pool_mfa()
         return now
+
+
+class PoolMfaKnowledge:
+    """What the embedded pool's MFA configuration is, as far as the harness's operator client
+    (the only client whose calls can change a pool's configuration) has seen, so that a
+    Given needs no GetUserPoolMfaConfig to know it.
+
+    - Cognito's answer to a GetUserPoolMfaConfig or SetUserPoolMfaConfig of this pool is the
+      configuration (on the embedded pool a Set answers exactly what a Get then reads:
+      tests/test_embedded_speed.py);
+    - any other call of the operator's client that could change a pool (any operation but
+      Admin*, Get*, Describe*, List* — those act on users or only read), or a call whose
+      answer was not seen (an error, a refusal), makes it unknown until the next answer;
+    - `POST /_harness/reset` puts the starting world back: its configuration is the one
+      first read after a reset with nothing changed since, remembered for the later resets.
+    """
+
+    _UNCHANGING = ("Admin", "Get", "Describe", "List")
+    _ANSWERS = ("GetUserPoolMfaConfig", "SetUserPoolMfaConfig")
+
+    def __init__(self, user_pool_id: str) -> None:
+        self.user_pool_id = user_pool_id
+        self._now: dict | None = None
+        self._after_reset: dict | None = None
+        self._since_reset = False  # nothing that could change it since the last reset
+
+    def attach(self, client) -> None:
+        client.meta.events.register("before-parameter-build.cognito-idp", self._before_call)
+        client.meta.events.register("after-call.cognito-idp", self._after_call)
+
+    def known(self) -> dict | None:
+        return copy.deepcopy(self._now)
+
+    def forget(self) -> None:
+        self._now, self._since_reset = None, False
+
+    def reset(self) -> None:
+        self._now, self._since_reset = copy.deepcopy(self._after_reset), True
+
+    def _before_call(self, params, model, context, **_) -> None:
+        ours = params.get("UserPoolId") == self.user_pool_id
+        context["harness_pool_mfa"] = ours and model.name in self._ANSWERS
+        if model.name == "GetUserPoolMfaConfig" and ours:
+            self._now = None  # until its answer is seen
+        elif not model.name.startswith(self._UNCHANGING):
+            self.forget()
+
+    def _after_call(self, http_response, parsed, model, context, **_) -> None:
+        if not context.get("harness_pool_mfa") or http_response.status_code != 200:
+            return
+        answer = {k: v for k, v in parsed.items() if k != "ResponseMetadata"}
+        self._now = copy.deepcopy(answer)
+        if self._since_reset and model.name == "GetUserPoolMfaConfig":
+            self._after_reset = copy.deepcopy(answer)
 
 
 MFA_FACTORS = ("SmsMfaConfiguration", "SoftwareTokenMfaConfiguration", "EmailMfaConfiguration",

@@ -8,14 +8,14 @@ from cognito_harness import flows, prerequisites
 @given("the pool as the narrative found it, without MFA")
 def pool_without_mfa(world):
     """Establishes the pool's MFA configuration as the narrative found it: exactly `{"MfaConfiguration": "OFF"}`."""
-    if world.target.pool_mfa() != {"MfaConfiguration": "OFF"}:
+    if world.target.pool_mfa_for_given() != {"MfaConfiguration": "OFF"}:
         world.target.set_pool_mfa("OFF", totp=False)
 
 
 @given("the pool offers optional MFA with authenticator apps only")
 def pool_optional_totp(world):
     """Establishes MFA OPTIONAL with authenticator apps (TOTP) on and text messages off (the narrative's Step 1)."""
-    current = world.target.pool_mfa()
+    current = world.target.pool_mfa_for_given()
     if (current.get("MfaConfiguration") != "OPTIONAL" or "SmsMfaConfiguration" in current
             or not current.get("SoftwareTokenMfaConfiguration", {}).get("Enabled")):
         world.target.set_pool_mfa("OPTIONAL", totp=True)
@@ -24,7 +24,7 @@ def pool_optional_totp(world):
 @given("the pool requires MFA with authenticator apps only")
 def pool_required_totp(world):
     """Establishes MFA ON (required) with authenticator apps on and text messages off."""
-    current = world.target.pool_mfa()
+    current = world.target.pool_mfa_for_given()
     if (current.get("MfaConfiguration") != "ON" or "SmsMfaConfiguration" in current
             or not current.get("SoftwareTokenMfaConfiguration", {}).get("Enabled")):
         world.target.set_pool_mfa("ON", totp=True)

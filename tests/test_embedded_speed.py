@@ -3,6 +3,7 @@ fails when its speed-up is taken out, or when the speed-up changes an answer."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 from urllib.parse import urlsplit
 
@@ -131,3 +132,86 @@ def test_srp_raises_g_from_its_table_with_the_same_numbers(monkeypatch):
     key = srp.server_key(client.big_a, small_b, big_b, verifier)
     assert claim == srp.claim_signature(key, "pool", "user", "c2VjcmV0", "Tue Nov 3 09:05:07 UTC 2026")
     assert srp.G not in bases and len(bases) == 3, "g's powers from the table; only S (both ends) and v^u by GMP"
+
+
+# --- Givens that need no GetUserPoolMfaConfig (target.PoolMfaKnowledge) ----------------------
+
+@contextlib.contextmanager
+def _calls_of(client):
+    """The operations the client calls meanwhile."""
+    calls: list[str] = []
+
+    def record(model, **_):
+        calls.append(model.name)
+    client.meta.events.register("before-call.cognito-idp.*", record)
+    try:
+        yield calls
+    finally:
+        client.meta.events.unregister("before-call.cognito-idp.*", record)
+
+
+def test_a_given_knows_the_pools_mfa_configuration_after_a_reset_without_a_call(target):
+    try:
+        target.reset_to_starting_world()
+        starting = target.pool_mfa()  # a first read after a reset: the starting world's
+        target.set_pool_mfa("ON", totp=True)
+        target.reset_to_starting_world()
+        with _calls_of(target.admin()) as calls:
+            assert target.pool_mfa_for_given() == starting == {"MfaConfiguration": "OFF"}
+            target.set_pool_mfa("OPTIONAL", totp=True)
+            assert target.pool_mfa_for_given() == target.pool_mfa()
+        assert calls == ["SetUserPoolMfaConfig", "GetUserPoolMfaConfig"], "the Givens' reads were answered from what the harness knew"
+    finally:
+        target.reset_to_starting_world()
+
+
+def test_what_a_given_knows_of_the_pools_mfa_is_never_stale(target, idp_clients):
+    """After every way the scenario's operator client can change the pool (flows, its client
+    directly, UpdateUserPool, a refused change, a reset), what a Given knows is what a read
+    by another client answers."""
+    from cognito_harness import flows
+
+    reader, _ = idp_clients  # not the target's client: its reads teach the target nothing
+
+    def read():
+        out = reader.get_user_pool_mfa_config(UserPoolId=target.user_pool_id)
+        out.pop("ResponseMetadata")
+        return out
+
+    admin, pool = target.admin(), target.user_pool_id
+    changes = [
+        lambda: flows.set_pool_mfa(target, "OPTIONAL", totp=True),
+        lambda: admin.set_user_pool_mfa_config(UserPoolId=pool, MfaConfiguration="ON",
+                                               SoftwareTokenMfaConfiguration={"Enabled": True}),
+        lambda: admin.update_user_pool(UserPoolId=pool, MfaConfiguration="OFF"),
+        lambda: flows.set_pool_mfa(target, "NOT-A-MODE", totp=True),  # refused: nothing known from it
+        lambda: flows.set_pool_mfa(target, "ON", totp=True),
+        target.reset_to_starting_world,
+        lambda: admin.admin_get_user(UserPoolId=pool, Username="demo@example.com"),
+    ]
+    try:
+        target.reset_to_starting_world()
+        for change in changes:
+            try:
+                change()
+            except Exception:  # noqa: BLE001 - a refused change: what matters is what is known after it
+                pass
+            assert target.pool_mfa_for_given() == read(), change
+    finally:
+        target.reset_to_starting_world()
+
+
+@pytest.mark.parametrize("mode,totp", [("OFF", False), ("OPTIONAL", True), ("ON", True), ("OPTIONAL", False)])
+def test_on_the_embedded_pool_setting_the_mfa_configuration_answers_what_a_read_then_gives(target, idp_clients, mode, totp):
+    """What PoolMfaKnowledge takes from a SetUserPoolMfaConfig answer."""
+    admin, _ = idp_clients
+    try:
+        set_answer = admin.set_user_pool_mfa_config(UserPoolId=target.user_pool_id, MfaConfiguration=mode,
+                                                    SoftwareTokenMfaConfiguration={"Enabled": totp})
+        read = admin.get_user_pool_mfa_config(UserPoolId=target.user_pool_id)
+        set_answer.pop("ResponseMetadata"), read.pop("ResponseMetadata")
+        assert set_answer == read
+    except ClientError as err:  # a configuration Cognito refuses teaches nothing
+        assert err.response["Error"]["Code"] == "InvalidParameterException"
+    finally:
+        target.reset_to_starting_world()
