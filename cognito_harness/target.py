@@ -16,12 +16,14 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 from urllib.parse import urlsplit
 
 import boto3
 from botocore.exceptions import ClientError, NoCredentialsError, NoRegionError
 
 from .aws_clients import RETRIES, admin_session, credentials_client, public_client
+from .clock import CLOCK
 from .config import Config
 from .errors import HarnessError
 from .gate import MutationGate, MutationRefused, UnsafeChangeRefused
@@ -140,6 +142,22 @@ class EmbeddedClock(TargetClock):
         return True
 
 
+class InProcessClock(EmbeddedClock):
+    """The clock of an embedded server running in this process: the very clock its
+    /_harness/clock control reads and moves (cognito_harness.clock.CLOCK), without a round
+    trip to it."""
+
+    def now(self) -> float:
+        return CLOCK.now()
+
+    def advance(self, seconds: float, reason: str) -> None:
+        if seconds > 0:
+            try:
+                CLOCK.advance(seconds)
+            except ValueError as err:
+                raise HarnessError(f"the embedded clock cannot move {seconds} s forward: {err}") from None
+
+
 @dataclass
 class Target:
     name: str
@@ -163,6 +181,8 @@ class Target:
     harness_token: str | None = field(default=None, repr=False)  # their X-Harness-Token
     _clients: dict = field(default_factory=dict, repr=False)
     _pool_mfa: PoolMfaKnowledge = field(default=None, repr=False)  # embedded target: see pool_mfa_for_given
+    # embedded target whose server runs in this process: its reset, called without HTTP
+    local_reset: Callable[[], dict] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.gate = MutationGate(self)
@@ -317,7 +337,10 @@ class Target:
         if not self.harness_url:
             raise HarnessError("only the embedded target can be reset to the starting world")
         self._pool_mfa.forget()
-        undone = harness_control(f"{self.harness_url}/reset", self.harness_token, {})
+        if self.local_reset is not None:  # the server's own reset, which POST /_harness/reset calls
+            undone = self.local_reset()
+        else:
+            undone = harness_control(f"{self.harness_url}/reset", self.harness_token, {})
         self._pool_mfa.reset()
         self.created_users.clear()
         self.created_usernames.clear()
@@ -435,14 +458,21 @@ def same_mfa(a: dict, b: dict) -> bool:
 
 
 def embedded_target(config: Config, info) -> Target:
+    """The target of an embedded server; when that server runs in this process (the pytest
+    plugin starts it so), its clock and reset are called directly rather than over HTTP
+    (the same clock object and reset function its /_harness/ controls call)."""
+    from .embedded.server import serving_here
+
+    here = serving_here(info.endpoint_url)
+    clock_kind = InProcessClock if here is not None else EmbeddedClock
     return Target(
         name="embedded", config=config, region=info.region, user_pool_id=info.user_pool_id,
         client_id=info.client_id, identity_pool_id=info.identity_pool_id, endpoint_url=info.endpoint_url,
         managed_login_url=info.managed_login_url, callback_url=info.callback_url,
-        clock=EmbeddedClock(info.clock_url, info.harness_token),
+        clock=clock_kind(info.clock_url, info.harness_token),
         session=admin_session(info.region, info.admin_access_key_id, info.admin_secret_access_key),
         can_mutate=True, login_style=info.login_style, harness_url=info.endpoint_url + "/_harness",
-        harness_token=info.harness_token,
+        harness_token=info.harness_token, local_reset=here.reset if here is not None else None,
     )
 
 

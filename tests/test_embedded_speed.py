@@ -215,3 +215,37 @@ def test_on_the_embedded_pool_setting_the_mfa_configuration_answers_what_a_read_
         assert err.response["Error"]["Code"] == "InvalidParameterException"
     finally:
         target.reset_to_starting_world()
+
+
+# --- the harness's controls of a server in this process: no HTTP round trip -----------------
+
+def test_the_target_of_a_server_in_this_process_resets_and_moves_its_clock_without_http(target, embedded, http, monkeypatch):
+    """The plugin's server runs in the pytest process: the target calls its reset and its
+    clock directly — the same reset and clock object /_harness/ answers with."""
+    from cognito_harness import target as target_module
+    from cognito_harness.clock import CLOCK
+
+    monkeypatch.setattr(target_module._CONTROLS, "send", lambda *a, **k: pytest.fail("a control went over HTTP"))
+    target.set_pool_mfa("ON", totp=True)
+    undone = target.reset_to_starting_world()
+    assert undone["login_style"] == target.login_style
+    assert target.pool_mfa() == {"MfaConfiguration": "OFF"}, "the starting world is back"
+    before = http(embedded.clock_url)[1]["offset"]
+    target.clock.advance(2.5, "test")
+    after = http(embedded.clock_url)[1]
+    assert after["offset"] == pytest.approx(before + 2.5)
+    assert abs(target.clock.now() - after["now"]) < 1.0 and abs(target.clock.now() - CLOCK.now()) < 0.01
+    with pytest.raises(Exception, match="cannot move"):
+        target.clock.advance(float("inf"), "test")
+
+
+def test_a_target_of_a_server_elsewhere_uses_its_http_controls(harness_config, embedded):
+    import dataclasses
+
+    from cognito_harness.target import EmbeddedClock, InProcessClock, embedded_target
+
+    elsewhere = dataclasses.replace(embedded, endpoint_url="http://127.0.0.1:9")  # not served by this process
+    remote = embedded_target(harness_config, elsewhere)
+    assert type(remote.clock) is EmbeddedClock and remote.local_reset is None
+    here = embedded_target(harness_config, embedded)
+    assert type(here.clock) is InProcessClock and here.local_reset is not None

@@ -170,6 +170,7 @@ class EmbeddedServer:
         provision_world(self.config, self.info, self.fidelity)
         self.starting_world = StartingWorld.take(self.info.user_pool_id, self.info.identity_pool_id)
         self.start_seconds = time.perf_counter() - started
+        _IN_THIS_PROCESS[endpoint] = self
         return self.info
 
     def reset(self) -> dict:
@@ -182,6 +183,8 @@ class EmbeddedServer:
         return {**undone, "login_style": self.info.login_style}
 
     def stop(self) -> None:
+        if self.info is not None and _IN_THIS_PROCESS.get(self.info.endpoint_url) is self:
+            del _IN_THIS_PROCESS[self.info.endpoint_url]
         if self._server is not None:
             self._server.stop()
             self._server = None
@@ -192,6 +195,15 @@ class EmbeddedServer:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+_IN_THIS_PROCESS: dict[str, EmbeddedServer] = {}  # endpoint URL -> the started server
+
+
+def serving_here(endpoint_url: str) -> EmbeddedServer | None:
+    """The embedded server answering endpoint_url if it runs in this process (the pytest
+    plugin's, a worker's own), else None (`cognito-harness serve` elsewhere, or stopped)."""
+    return _IN_THIS_PROCESS.get(endpoint_url)
 
 
 def _create_admin_identity() -> tuple[str, str]:
