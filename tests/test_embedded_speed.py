@@ -249,3 +249,45 @@ def test_a_target_of_a_server_elsewhere_uses_its_http_controls(harness_config, e
     assert type(remote.clock) is EmbeddedClock and remote.local_reset is None
     here = embedded_target(harness_config, embedded)
     assert type(here.clock) is InProcessClock and here.local_reset is not None
+
+
+# --- the verification pages' files, read once per change -------------------------------------
+
+def test_a_verification_page_file_is_read_once_and_again_when_it_changes(tmp_path, monkeypatch):
+    import os
+    import pathlib
+
+    from cognito_harness.embedded.app import PageFiles
+
+    reads = []
+    real = pathlib.Path.read_bytes
+    monkeypatch.setattr(pathlib.Path, "read_bytes", lambda self: reads.append(self.name) or real(self))
+    page = tmp_path / "p.html"
+    page.write_bytes(b"<p>one</p>")
+    files = PageFiles(tmp_path)
+    assert files.read("p.html") == files.read("p.html") == b"<p>one</p>"
+    assert reads == ["p.html"], "read once"
+    page.write_bytes(b"<p>two, longer</p>")
+    assert files.read("p.html") == b"<p>two, longer</p>", "an edited page is served as edited"
+    stat = page.stat()
+    page.write_bytes(b"<p>six, longer</p>")  # same size: the modification time tells
+    os.utime(page, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    assert files.read("p.html") == b"<p>six, longer</p>"
+    page.unlink()
+    with pytest.raises(FileNotFoundError):
+        files.read("p.html")
+
+
+def test_a_served_verification_page_is_its_file_with_the_settings_read_once(embedded, monkeypatch):
+    import pathlib
+    import urllib.request
+
+    from cognito_harness import web_pages
+
+    def page() -> bytes:
+        with urllib.request.urlopen(f"{embedded.endpoint_url}/verify/hosted-ui-verify.html", timeout=10) as resp:
+            return resp.read()
+    expected = web_pages.with_settings(web_pages.read("hosted-ui-verify.html"), web_pages.settings(embedded.as_dict()))
+    assert page() == expected
+    monkeypatch.setattr(pathlib.Path, "read_bytes", lambda self: pytest.fail(f"{self.name} read again"))
+    assert page() == expected

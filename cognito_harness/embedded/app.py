@@ -23,9 +23,12 @@ from __future__ import annotations
 
 import json
 import mimetypes
+import os
 import re
 import sys
+import threading
 import traceback
+from importlib import resources
 from typing import TYPE_CHECKING, Callable
 
 from moto.cognitoidp.models import cognitoidp_backends
@@ -68,6 +71,33 @@ _MISSING_TOKEN_XML = (b'<?xml version="1.0" encoding="UTF-8"?><ErrorResponse><Er
                       b'</Message></Error></ErrorResponse>')
 
 
+class PageFiles:
+    """The verification pages' files, read once and kept with their size and modification
+    time; read again when either changed, so an edited page is served as edited. (Where the
+    package is not plain files, e.g. a zip, every request reads the file, as before.)"""
+
+    def __init__(self, root=None) -> None:
+        self.root = root if root is not None else resources.files("cognito_harness.web")
+        self._kept: dict[str, tuple[tuple[int, int], bytes]] = {}
+        self._lock = threading.Lock()
+
+    def read(self, name: str) -> bytes:
+        """The page file as it is now (FileNotFoundError if there is none)."""
+        path = self.root.joinpath(name)
+        try:
+            stat = os.stat(os.fspath(path))
+        except TypeError:  # not a file on disk
+            return path.read_bytes()
+        version = (stat.st_mtime_ns, stat.st_size)
+        kept = self._kept.get(name)
+        if kept is not None and kept[0] == version:
+            return kept[1]
+        data = path.read_bytes()
+        with self._lock:
+            self._kept[name] = (version, data)
+        return data
+
+
 class HarnessApp:
     def __init__(self, moto_app: Callable, info: Callable[[], dict], managed_login: "ManagedLoginApp | None" = None,
                  fidelity: bool = True, set_login_style: Callable[[str], None] | None = None,
@@ -79,6 +109,7 @@ class HarnessApp:
         self.moto_app = moto_app
         self.info = info
         self.managed_login = managed_login
+        self.pages = PageFiles()
 
     def __call__(self, environ, start_response):
         req = Request(environ)
@@ -253,7 +284,7 @@ class HarnessApp:
         if name == "config.json":
             return json_response(200, web_pages.settings(self.info()))
         try:
-            data = web_pages.with_settings(web_pages.read(name), web_pages.settings(self.info()))
+            data = web_pages.with_settings(self.pages.read(name), web_pages.settings(self.info()))
         except (FileNotFoundError, OSError):
             return json_response(404, {"error": f"no page {name}"})
         ctype = mimetypes.guess_type(name)[0] or "application/octet-stream"
