@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import sys
 import tempfile
 import urllib.error
 import urllib.request
@@ -44,6 +45,12 @@ def _bytecode_cache_for_subprocesses() -> None:
 
 
 def pytest_unconfigure(config):
+    # the warm process starter (processes.py), if a test started one, stops with the session,
+    # so it and the processes it forked are waited for (their CPU counted) before pytest exits
+    # — an xdist worker too
+    started = sys.modules.get("processes")
+    if started is not None:
+        started.stop()
     for key, value in _SAVED_ENV.items():
         if value is None:
             os.environ.pop(key, None)

@@ -119,6 +119,11 @@ class _Starter:
 _STARTER = _Starter()
 
 
+def stop() -> None:
+    """Stop this test process's starter (tests/conftest.py: at the end of the session)."""
+    _STARTER.stop()
+
+
 def _module_and_args(args) -> tuple[str, list[str]] | None:
     """(module, its arguments) of `[python, "-m", module, ...]` or `[python, "-mmodule", ...]`."""
     if not isinstance(args, (list, tuple)) or len(args) < 2:
