@@ -11,6 +11,7 @@ environment, argv, sys.path, stdin/stdout/stderr and exit code the caller asked 
 
 A fresh interpreter is used instead when
 - HARNESS_TESTS_FRESH_PROCESSES=1 (to rule the starter out when something looks odd),
+- the starter could not start (a RuntimeWarning in the run's summary says why),
 - the command is not `sys.executable -m <module>`, or asks for a Popen option the starter
   does not reproduce (preexec_fn, start_new_session, pass_fds, shell, user/group...),
 - the environment differs from the starter's in a variable read when the interpreter
@@ -36,6 +37,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import warnings
 from pathlib import Path
 
 FRESH_SWITCH = "HARNESS_TESTS_FRESH_PROCESSES"
@@ -68,7 +70,8 @@ def _read_at_start(name: str) -> bool:
 class _Starter:
     """The warm starter of this test process (lazily started, stopped at exit)."""
 
-    def __init__(self) -> None:
+    def __init__(self, script: Path = _ZYGOTE_SCRIPT) -> None:
+        self._script = script
         self._lock = threading.Lock()
         self._proc: subprocess.Popen | None = None
         self._dir: tempfile.TemporaryDirectory | None = None
@@ -90,14 +93,20 @@ class _Starter:
             self.socket_path = os.path.join(self._dir.name, "starter.sock")
             self.env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
             log = open(os.path.join(self._dir.name, "starter.log"), "wb")
-            self._proc = subprocess.Popen([sys.executable, str(_ZYGOTE_SCRIPT), self.socket_path],
+            self._proc = subprocess.Popen([sys.executable, str(self._script), self.socket_path],
                                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
                                           env=self.env, cwd=self._dir.name)
             log.close()
             if self._proc.stdout.readline() != b"ready\n":
                 self._proc.wait()
                 self.failed = (Path(self._dir.name) / "starter.log").read_text(errors="replace")[-2000:]
-                raise RuntimeError(f"the warm process starter did not start:\n{self.failed}")
+                self._proc = None
+                self._dir.cleanup()
+                self._dir = None
+                # the tests still run, each process a fresh interpreter (slower, never wrong)
+                warnings.warn(f"the warm process starter did not start, the tests start fresh "
+                              f"interpreters instead:\n{self.failed}", RuntimeWarning, stacklevel=2)
+                return False
             self._proc.stdout.close()
             atexit.register(self.stop)
             return True

@@ -180,3 +180,16 @@ def test_the_starter_imported_nothing_pytest_rewrites():
                            cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert "rewrit" not in result.stdout + result.stderr
+
+
+def test_a_starter_that_cannot_start_leaves_fresh_interpreters(probe_dir, tmp_path, monkeypatch):
+    broken = tmp_path / "broken_starter.py"
+    broken.write_text("raise SystemExit('cannot start: no fork here')\n")
+    monkeypatch.setattr(processes, "_STARTER", processes._Starter(script=broken))
+    with pytest.warns(RuntimeWarning, match="cannot start: no fork here"):
+        proc = processes.start([sys.executable, "-m", "probe_module"], env=_probe_env(probe_dir),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert type(proc) is subprocess.Popen
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0 and out.splitlines()[-1] == "atexit ran"
+    assert processes._STARTER.failed and not processes.forkable([sys.executable, "-m", "probe_module"], {})
