@@ -58,14 +58,20 @@ def test_one_connection_serves_consecutive_requests(embedded):
     conn.close()
 
 
-def test_boto3_calls_reuse_one_connection(embedded, monkeypatch):
-    opened = []
+@pytest.fixture
+def opened(monkeypatch):
+    """The client address of every connection the embedded server accepts while the test runs."""
+    addresses = []
     setup = keep_alive.KeepAliveHandler.setup
 
     def counted(self):
-        opened.append(self.client_address)
+        addresses.append(self.client_address)
         setup(self)
     monkeypatch.setattr(keep_alive.KeepAliveHandler, "setup", counted)
+    return addresses
+
+
+def test_boto3_calls_reuse_one_connection(embedded, opened):
     admin = boto3.client("cognito-idp", region_name=embedded.region, endpoint_url=embedded.endpoint_url,
                          aws_access_key_id=embedded.admin_access_key_id,
                          aws_secret_access_key=embedded.admin_secret_access_key,
@@ -157,18 +163,11 @@ def test_an_idle_connection_is_closed(embedded, monkeypatch):
         assert _closed_by_server(sock, timeout=5.0)
 
 
-def test_harness_controls_reuse_their_connection_and_survive_its_close(embedded, embedded_server, monkeypatch):
+def test_harness_controls_reuse_their_connection_and_survive_its_close(embedded, embedded_server, opened):
     """target.harness_control keeps one connection per thread; when the server has closed it
     (idle), the next control call still goes through, on a new connection."""
     from cognito_harness.target import harness_control
 
-    opened = []
-    setup = keep_alive.KeepAliveHandler.setup
-
-    def counted(self):
-        opened.append(self.client_address)
-        setup(self)
-    monkeypatch.setattr(keep_alive.KeepAliveHandler, "setup", counted)
     clock_url = f"{embedded.endpoint_url}/_harness/clock"
     harness_control(clock_url, embedded.harness_token)
     harness_control(clock_url, embedded.harness_token, {"advance": 0})

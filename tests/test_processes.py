@@ -32,9 +32,9 @@ PROBE = textwrap.dedent('''
 ''')
 
 SLEEPER = textwrap.dedent('''
-    import time
+    import signal
     print("ready", flush=True)
-    time.sleep(60)
+    signal.pause()  # until the test signals or kills it
 ''')
 
 

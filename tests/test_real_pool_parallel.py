@@ -130,7 +130,7 @@ def test_a_killed_worker_s_hold_goes_with_it(tmp_path):
         lease.join()
         lease.hold(ON)
         ready.set()
-        time.sleep(60)
+        signal.pause()  # until the SIGKILL below
 
     proc = ctx.Process(target=hold_for_ever)
     proc.start()
@@ -150,7 +150,7 @@ def test_another_run_s_record_is_stale_once_its_processes_are_gone(tmp_path):
     lease = _lease(tmp_path, "gw0")
     assert lease.join() is True  # leads: the old run's record is gone
     assert lease.hold(OPTIONAL) is False
-    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    alive = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
     try:
         path.write_text(json.dumps({"run": "other", "workers": {"gw3": alive.pid}, "ready": True, "leader": None,
                                     "holders": {}, "queue": [], "pool": OFF, "baseline": None}))
