@@ -200,12 +200,27 @@ class World:
     sign_ins: dict[str, Outcome] = field(default_factory=dict)
     tokens: dict[str, dict] = field(default_factory=dict)
     authenticators: dict[str, Authenticator] = field(default_factory=dict)
-    last: Outcome | None = None
+    last_outcome: Outcome | None = None
     extra: dict = field(default_factory=dict)
 
     def __repr__(self) -> str:  # shown in failure reports: no tokens, secrets or passwords
         return (f"World(target={self.target.name}, signed_in={sorted(self.tokens)}, "
-                f"authenticators={sorted(self.authenticators)}, last={self.last!r})")
+                f"authenticators={sorted(self.authenticators)}, last={self.last_outcome!r})")
+
+    @property
+    def last(self) -> Outcome:
+        """The answer to the scenario's last request; the Then steps check it. Without one
+        (a Then right after Givens: Givens establish state, they record no answer) the step
+        fails saying so, not with an AttributeError from inside the step."""
+        if self.last_outcome is None:
+            raise AssertionError("this step checks the answer to the scenario's last request, but no step before "
+                                 "it made one (Givens record no answer): put the When it should check before it "
+                                 "(docs/steps.md says what each step does)")
+        return self.last_outcome
+
+    @last.setter
+    def last(self, outcome: Outcome | None) -> None:
+        self.last_outcome = outcome
 
     def persona(self, name: str):
         return self.config.persona(name)

@@ -17,6 +17,10 @@ Feature: Scenarios a QA engineer added
     When "admin" refreshes the session with the refresh token
     Then "admin" receives new tokens without any challenge
 
+  Scenario: A check with no request before it
+    Given the pool offers optional MFA with authenticator apps only
+    Then the pool's MFA configuration is "OPTIONAL"
+
   Scenario: A step nobody wrote yet
     Given "admin" is signed in
     When "admin" dances with the refresh token
@@ -31,6 +35,9 @@ def test_a_new_feature_file_runs_without_python(tmp_path):
     (tmp_path / "features" / "qa_added.feature").write_text(NEW_FEATURE)
     result = processes.run([sys.executable, "-m", "pytest", "features", "-q", "-p", "no:cacheprovider"],
                            cwd=tmp_path, capture_output=True, text=True, timeout=300)
-    assert "1 failed, 1 passed" in result.stdout, result.stdout[-3000:]
+    assert "2 failed, 1 passed" in result.stdout, result.stdout[-3000:]
+    check = result.stdout.split("A check with no request before it", 1)[1]
+    assert "no step before it made one (Givens record no answer)" in check, result.stdout[-3000:]
+    assert "AttributeError" not in result.stdout
     assert "features/qa_added.feature::A step nobody wrote yet" in result.stdout
     assert "dances with the refresh token" in result.stdout
